@@ -1,0 +1,149 @@
+"""The result schema: kokoro_benchmark.py's 14 keys in its order, then the keys every pytest-kokoro harness adds.
+
+The key lists are read from spec/result_keys.json in tests, so Python, Swift and the docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+REFERENCE_KEYS = (
+    "model_name",
+    "model_description",
+    "text",
+    "voice",
+    "model_load_time",
+    "inference_time",
+    "total_time",
+    "time_to_first_audio",
+    "per_sentence_inference",
+    "audio_duration",
+    "real_time_factor",
+    "samples_per_sec",
+    "peak_memory_gb",
+    "sample_rate",
+)
+
+
+class ReferenceResult(BaseModel):
+    """One object of a kokoro_benchmark.py results file, exactly as that script writes it."""
+
+    model_config = ConfigDict(extra="allow", strict=True, protected_namespaces=())
+
+    model_name: str
+    model_description: str
+    text: str
+    voice: str
+    model_load_time: float
+    inference_time: float
+    total_time: float
+    time_to_first_audio: float
+    per_sentence_inference: list[float]
+    audio_duration: float
+    real_time_factor: float
+    samples_per_sec: float
+    peak_memory_gb: float
+    sample_rate: int
+
+
+class HarnessResult(ReferenceResult):
+    """A result written by a pytest-kokoro harness: the reference keys, then these, then any the plugin adds."""
+
+    variant: str
+    round: int
+    cold: bool
+    warmup: bool
+    speed: float
+    split: str
+    chunk_count: int
+    samples: int
+    time_to_first_audible: float | None
+    memory_source: str
+    engine: str
+    engine_version: str
+    harness_version: str
+    simulated: bool
+    platform: str
+    device_model: str
+    os_version: str
+    variant_sha256: str | None
+    thermal_state_before: str | None
+    thermal_state_after: str | None
+
+
+HARNESS_EXTRA_KEYS = tuple(k for k in HarnessResult.model_fields if k not in REFERENCE_KEYS)
+
+
+class ResultsFileError(ValueError):
+    """A results file that is not in the kokoro_benchmark.py schema; the message names what is wrong."""
+
+
+def _float_ok(data: dict[str, Any]) -> dict[str, Any]:
+    # JSON has one number type: 9 and 9.0 are the same float to kokoro_benchmark.py. Strict mode would reject
+    # an int where a float is declared, so widen ints (not bools) for the float fields only.
+    floats = {name for name, f in HarnessResult.model_fields.items() if f.annotation in (float, float | None)}
+    return {k: float(v) if k in floats and type(v) is int else v for k, v in data.items()}
+
+
+def key_order_problems(data: dict[str, Any], extra_keys: tuple[str, ...] = ()) -> list[str]:
+    """Problems with the order of keys: the 14 reference keys must come first, in order, then ``extra_keys``."""
+    keys = list(data)
+    expected = list(REFERENCE_KEYS) + list(extra_keys)
+    if keys[: len(expected)] != expected:
+        return [f"keys must start with {expected}, got {keys[: len(expected)]}"]
+    return []
+
+
+def validate_result(data: dict[str, Any], *, harness: bool = True) -> ReferenceResult:
+    """Validate one result object; ``harness=False`` accepts a plain kokoro_benchmark.py object."""
+    model = HarnessResult if harness else ReferenceResult
+    missing = [k for k in model.model_fields if k not in data]
+    if missing:
+        raise ResultsFileError(
+            f"result for {data.get('model_name', '?')}/{data.get('voice', '?')} is missing keys: {', '.join(missing)}"
+            + (
+                " (kokoro_benchmark.py wrote files without time_to_first_audio and per_sentence_inference before "
+                "August 2025: re-run the benchmark to get them)"
+                if {"time_to_first_audio", "per_sentence_inference"} & set(missing)
+                else ""
+            )
+        )
+    order = key_order_problems(data, HARNESS_EXTRA_KEYS if harness else ())
+    if order:
+        raise ResultsFileError(order[0])
+    try:
+        return model.model_validate(_float_ok(data))
+    except ValidationError as error:
+        raise ResultsFileError(f"result is not in the results schema: {error}") from error
+
+
+def load_results_file(path: Path, *, harness: bool = False) -> list[ReferenceResult]:
+    """Read a results file (a JSON array of result objects) with a message that says what is wrong, never a crash."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ResultsFileError(f"{path}: cannot read a results file: {error}") from error
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ResultsFileError(f"{path}: a results file is a JSON array of objects")
+    results = []
+    for index, item in enumerate(data):
+        try:
+            results.append(validate_result(item, harness=harness))
+        except ResultsFileError as error:
+            raise ResultsFileError(f"{path}: result {index}: {error}") from error
+    return results
+
+
+def results_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one harness result, as published in docs/results.schema.json."""
+    schema = HarnessResult.model_json_schema()
+    schema["title"] = "pytest-kokoro result"
+    schema["description"] = (
+        "One timed round. The first 14 keys are kokoro_benchmark.py's, in its order; harness keys follow; "
+        "the plugin may add more after them (device, case)."
+    )
+    return schema
