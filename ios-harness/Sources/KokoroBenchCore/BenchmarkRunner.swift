@@ -1,0 +1,201 @@
+import Foundation
+
+/// Reads the device's thermal state (and anything else that belongs next to it) before and after a run.
+/// The iOS app supplies one (ProcessInfo.thermalState, low-power mode); on Linux there is none and the keys are null.
+public protocol DeviceStateProbe: AnyObject {
+    /// e.g. "nominal", "fair", "serious", "critical"
+    func thermalState() -> String?
+    /// Extra result keys describing the device state, e.g. [("low_power_mode_before", .bool(false))].
+    func extras(suffix: String) -> [(String, JSONValue)]
+}
+
+/// What the runner emits while it works: the chunk (with its samples, for audio events and playback).
+public typealias ChunkHandler = (ChunkEvent, [Float]) throws -> Void
+
+/// Runs one benchmark the way kokoro_benchmark.py does, with its race removed (docs/protocol.md, DESIGN.md
+/// "Measurement rules"): load the variant (timed, 0 and cold=false when already loaded), load the voice, finish the
+/// warm-up, reset the memory peak, start the clock (T1), then synthesize chunk by chunk and timestamp each chunk
+/// on this thread the moment its samples exist.
+public final class BenchmarkRunner {
+    public let engine: TTSEngine
+    public let memory: MemorySampler
+    public let platform: PlatformInfo
+    public weak var deviceState: DeviceStateProbe?
+    public private(set) var loadedVariant: String?
+    private var loadedInfo: VariantInfo?
+    public static let warmupText = "Hi."
+    public static let audibleThreshold: Float = 0.01
+
+    public init(engine: TTSEngine, memory: MemorySampler = MemorySampler(), platform: PlatformInfo = .current,
+                deviceState: DeviceStateProbe? = nil) {
+        self.engine = engine
+        self.memory = memory
+        self.platform = platform
+        self.deviceState = deviceState
+    }
+
+    public struct LoadOutcome: Equatable {
+        public var variant: String
+        public var info: VariantInfo
+        public var modelLoadTime: Double
+        public var cold: Bool
+
+        public var event: LoadedEvent {
+            LoadedEvent(variant: variant, modelName: info.modelName, modelDescription: info.modelDescription,
+                        modelLoadTime: modelLoadTime, cold: cold, variantSHA256: info.sha256)
+        }
+    }
+
+    func checkVariant(_ variant: String) throws {
+        guard engine.info.variants.contains(variant) else {
+            throw HarnessError(.unknownVariant, "variant '\(variant)' is not known to this harness; available: "
+                + engine.info.variants.joined(separator: ", "))
+        }
+    }
+
+    /// Load `variant`; one variant is resident at a time, so another loaded one is unloaded first.
+    public func load(_ variant: String) throws -> LoadOutcome {
+        try checkVariant(variant)
+        if loadedVariant == variant, let info = loadedInfo {
+            // The reference reports 0 when the model is cached in-process; `cold: false` says so.
+            return LoadOutcome(variant: variant, info: info, modelLoadTime: 0, cold: false)
+        }
+        if let other = loadedVariant { unload(other) }
+        let watch = Stopwatch()
+        let info: VariantInfo
+        do { info = try engine.loadVariant(variant) } catch {
+            throw HarnessError.wrap(error, context: "loading variant '\(variant)' failed")
+        }
+        let seconds = watch.elapsed()
+        loadedVariant = variant
+        loadedInfo = info
+        return LoadOutcome(variant: variant, info: info, modelLoadTime: seconds, cold: true)
+    }
+
+    public func unload(_ variant: String) {
+        engine.unloadVariant(variant)
+        if loadedVariant == variant {
+            loadedVariant = nil
+            loadedInfo = nil
+        }
+    }
+
+    /// Run one benchmark. `onChunk` is called on this thread after each chunk's timestamp is taken; an error it
+    /// throws (e.g. the host went away) ends the run and propagates, as does any engine error: never swallowed.
+    public func run(_ request: RunRequest, onChunk: ChunkHandler = { _, _ in }) throws -> BenchmarkResult {
+        // Cheap checks first, so a bad request costs no model load.
+        try checkVariant(request.variant)
+        guard engine.info.voices.contains(request.voice) else {
+            throw HarnessError(.unknownVoice, "voice '\(request.voice)' is not available; available: "
+                + engine.info.voices.joined(separator: ", "))
+        }
+        guard ProtocolCodec.speedRange.contains(request.speed) else {
+            throw HarnessError(.badValue, "speed \(request.speed) is outside 0.5-2.0")
+        }
+        let chunks = SentenceSplitter.split(request.text)
+        guard !chunks.isEmpty else {
+            throw HarnessError(.emptyText, "the text has nothing to say once cleaned (empty, whitespace or control "
+                + "characters only); send text with words in it")
+        }
+
+        let load = try self.load(request.variant)
+        do { try engine.loadVoice(request.voice, variant: request.variant) } catch {
+            throw HarnessError.wrap(error, context: "loading voice '\(request.voice)' failed")
+        }
+        let thermalBefore = deviceState?.thermalState()
+        let stateBefore = deviceState?.extras(suffix: "before") ?? []
+        if request.warmup {
+            // Finished, not merely started: the reference app's asynchronous warm-up races the timed run.
+            do { _ = try engine.synthesize(BenchmarkRunner.warmupText, voice: request.voice, speed: request.speed) } catch {
+                throw HarnessError.wrap(error, context: "the warm-up (\"Hi.\") failed")
+            }
+        }
+        memory.resetPeak()
+        engine.willStartTimedRun()
+
+        let t1 = Stopwatch()  // T1
+        var times: [Double] = []
+        var totalSamples = 0
+        var firstAudible: Int?
+        for (index, chunk) in chunks.enumerated() {
+            let audio: [Float]
+            do { audio = try engine.synthesize(chunk, voice: request.voice, speed: request.speed) } catch {
+                throw HarnessError.wrap(error, context: "synthesizing chunk \(index) failed")
+            }
+            let t = t1.elapsed()  // right after the samples exist, on the thread that produced them
+            if firstAudible == nil, let i = AudioCollector.firstAudibleIndex(audio, threshold: BenchmarkRunner.audibleThreshold) {
+                firstAudible = totalSamples + i
+            }
+            times.append(t)
+            totalSamples += audio.count
+            try onChunk(ChunkEvent(id: request.id, index: index, text: chunk, samples: audio.count, t: t), audio)
+        }
+        let peak = memory.peakGiB()
+        let engineExtras = engine.timedRunExtras()
+        let thermalAfter = deviceState?.thermalState()
+        let stateAfter = deviceState?.extras(suffix: "after") ?? []
+
+        guard totalSamples > 0 else {
+            throw HarnessError(.noAudio, "the engine produced zero samples for \(chunks.count) chunk(s); check the "
+                + "voice and variant files")
+        }
+        let sampleRate = engine.info.sampleRate
+        // Derived exactly as the host derives them from the chunk events (docs/protocol.md), from the same `t`s.
+        var perSentence: [Double] = []
+        var previous = 0.0
+        for t in times {
+            perSentence.append(t - previous)
+            previous = t
+        }
+        let inference = times.last ?? 0
+        let ttfa = perSentence.first ?? 0
+        let duration = Double(totalSamples) / Double(sampleRate)
+        let info = load.info
+        return BenchmarkResult(
+            modelName: info.modelName, modelDescription: info.modelDescription, text: request.text,
+            voice: request.voice, modelLoadTime: load.modelLoadTime, inferenceTime: inference,
+            totalTime: load.modelLoadTime + inference, timeToFirstAudio: ttfa, perSentenceInference: perSentence,
+            audioDuration: duration, realTimeFactor: inference / duration,
+            // A clock that did not move (impossible with a real engine) must not divide by zero.
+            samplesPerSec: inference > 0 ? Double(totalSamples) / inference : 0,
+            peakMemoryGB: peak, sampleRate: sampleRate, variant: request.variant, round: request.round,
+            cold: load.cold, warmup: request.warmup, speed: request.speed, split: SentenceSplitter.splitName,
+            chunkCount: chunks.count, samples: totalSamples,
+            timeToFirstAudible: firstAudible.map { ttfa + Double($0) / Double(sampleRate) },
+            memorySource: memory.source, engine: engine.info.name, engineVersion: engine.info.version,
+            harnessVersion: HarnessVersion.version, simulated: engine.info.simulated, platform: platform.platform,
+            deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
+            thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter,
+            extras: engineExtras + stateBefore + stateAfter)
+    }
+}
+
+/// "Run All Variants": bf16 → 8bit → 6bit → 4bit, one at a time, each unloaded before the next is loaded so only
+/// one variant's memory is ever resident (and each variant's peak is its own).
+public final class VariantsRunner {
+    public static let order = ["bf16", "8bit", "6bit", "4bit"]
+    public let runner: BenchmarkRunner
+
+    public init(runner: BenchmarkRunner) { self.runner = runner }
+
+    /// The variants of `order` this engine has, in order.
+    public var variants: [String] { VariantsRunner.order.filter { runner.engine.info.variants.contains($0) } }
+
+    /// Runs `request` once per variant (its `variant` is replaced). Stops at the first error: a half-run matrix
+    /// must not look complete. Results so far are handed to `onResult` as they come, so nothing measured is lost.
+    public func runAll(_ request: RunRequest, onChunk: ChunkHandler = { _, _ in },
+                       onResult: (BenchmarkResult) throws -> Void = { _ in }) throws -> [BenchmarkResult] {
+        var results: [BenchmarkResult] = []
+        if let loaded = runner.loadedVariant { runner.unload(loaded) }
+        for variant in variants {
+            var r = request
+            r.variant = variant
+            r.id = "\(request.id)-\(variant)"
+            defer { runner.unload(variant) }
+            let result = try runner.run(r, onChunk: onChunk)
+            results.append(result)
+            try onResult(result)
+        }
+        return results
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import KokoroBenchCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// KokoroBenchHarness: the protocol v1 harness as a command-line program (docs/protocol.md).
+/// Events go to stdout (or the TCP connection); logs go to stderr only, never into the event stream.
+
+func log(_ message: String) {
+    FileHandle.standardError.write(Data("KokoroBenchHarness: \(message)\n".utf8))
+}
+
+func fail(_ message: String) -> Never {
+    log(message)
+    log("run with --help for the flags")
+    exit(2)
+}
+
+let usage = """
+usage: KokoroBenchHarness (--stdio | --listen PORT) [options]
+
+  --stdio                  speak protocol v1 on stdin/stdout (logs on stderr)
+  --listen PORT            speak it over TCP on 127.0.0.1:PORT, one connection at a time (0 = any free port;
+                           the chosen port is logged as "listening on 127.0.0.1:PORT")
+  --engine scripted        the SIMULATED test engine (default; the only engine of this CLI build)
+  --cost-per-char-ms X     scripted engine: simulated cost per character (default 0.5)
+  --cost-per-chunk-ms X    scripted engine: simulated fixed cost per chunk (default 5)
+  --load-ms X              scripted engine: simulated variant load time (default 20)
+  --fault-after-chunks N   fault injection: after N chunk events have been written, do --fault
+  --fault KIND             crash (exit 137) | hang (stop answering) | garbage (write a non-JSON line, go on)
+                           | close (close the event stream and exit 0)
+  --help
+"""
+
+struct Options {
+    var stdio = false
+    var listenPort: Int?
+    var engine = "scripted"
+    var config = ScriptedEngine.Config()
+    var faultAfterChunks: Int?
+    var fault: String?
+}
+
+func parseOptions(_ args: [String]) -> Options {
+    var o = Options()
+    var i = 0
+    func value(_ flag: String) -> String {
+        i += 1
+        guard i < args.count else { fail("\(flag) needs a value") }
+        return args[i]
+    }
+    func number(_ flag: String) -> Double {
+        let v = value(flag)
+        guard let d = Double(v), d.isFinite, d >= 0 else { fail("\(flag) needs a number >= 0, got '\(v)'") }
+        return d
+    }
+    while i < args.count {
+        let a = args[i]
+        switch a {
+        case "--stdio": o.stdio = true
+        case "--listen":
+            let v = value(a)
+            guard let p = Int(v), (0...65_535).contains(p) else { fail("--listen needs a port 0-65535, got '\(v)'") }
+            o.listenPort = p
+        case "--engine": o.engine = value(a)
+        case "--cost-per-char-ms": o.config.costPerCharMs = number(a)
+        case "--cost-per-chunk-ms": o.config.costPerChunkMs = number(a)
+        case "--load-ms": o.config.loadMs = number(a)
+        case "--fault-after-chunks":
+            let v = value(a)
+            guard let n = Int(v), n >= 0 else { fail("--fault-after-chunks needs an integer >= 0, got '\(v)'") }
+            o.faultAfterChunks = n
+        case "--fault":
+            let v = value(a)
+            guard ["crash", "hang", "garbage", "close"].contains(v) else {
+                fail("--fault must be crash, hang, garbage or close, got '\(v)'")
+            }
+            o.fault = v
+        case "--help", "-h":
+            print(usage)
+            exit(0)
+        default: fail("unknown argument '\(a)'")
+        }
+        i += 1
+    }
+    guard o.stdio != (o.listenPort != nil) else { fail("give exactly one of --stdio or --listen PORT") }
+    guard o.engine == "scripted" else {
+        fail("engine '\(o.engine)' is not in this build; the CLI has only 'scripted' (simulated). The MLX engine "
+            + "runs in the iOS/macOS app (ios-harness/App)")
+    }
+    if (o.fault == nil) != (o.faultAfterChunks == nil) { fail("--fault and --fault-after-chunks go together") }
+    return o
+}
+
+/// Fault injection for the host's fault tests: after N chunk events went out, misbehave like a broken harness.
+final class FaultInjector {
+    let afterChunks: Int
+    let kind: String
+    var chunksWritten = 0
+    var fired = false
+    let sinkFD: Int32
+
+    init(afterChunks: Int, kind: String, sinkFD: Int32) {
+        self.afterChunks = afterChunks; self.kind = kind; self.sinkFD = sinkFD
+    }
+
+    func willEmit(_ event: Event) throws {
+        if !fired, chunksWritten >= afterChunks, case .chunk = event {
+            fired = true
+            log("fault injection: \(kind) after \(chunksWritten) chunk event(s)")
+            switch kind {
+            case "crash":
+                exit(137)  // what a jetsam/SIGKILL death looks like to the host
+            case "hang":
+                while true { sleep(3_600) }  // alive, silent: the host's timeout must fire
+            case "garbage":
+                _ = "this is not JSON {{{\n".withCString { write(sinkFD, $0, strlen($0)) }
+            default:  // "close"
+                close(sinkFD)
+                exit(0)
+            }
+        }
+        if case .chunk = event { chunksWritten += 1 }
+    }
+}
+
+func makeServer(_ o: Options, sinkFD: Int32, faults: FaultInjector?) -> HarnessServer {
+    let engine = ScriptedEngine(config: o.config)
+    let server = HarnessServer(runner: BenchmarkRunner(engine: engine), log: log)
+    if let f = faults { server.willEmit = { try f.willEmit($0) } }
+    return server
+}
+
+/// One server and engine for the process's life: a variant stays loaded across connections, like on the phone.
+func serveStdio(_ o: Options) -> Int32 {
+    signal(SIGPIPE, SIG_IGN)  // a vanished host must give a write error, not kill us
+    let faults = o.fault.map { FaultInjector(afterChunks: o.faultAfterChunks ?? 0, kind: $0, sinkFD: 1) }
+    let server = makeServer(o, sinkFD: 1, faults: faults)
+    let ending = server.serve(source: FileDescriptorLineSource(fd: 0), sink: FileDescriptorLineSink(fd: 1))
+    log("session ended: \(ending)")
+    if case .fatal = ending { return 1 }
+    return 0
+}
+
+func serveTCP(_ o: Options, port: Int) -> Int32 {
+    signal(SIGPIPE, SIG_IGN)
+    let listener: TCPListener
+    do { listener = try TCPListener(loopbackPort: UInt16(port)) } catch { fail("\(error)") }
+    log("listening on 127.0.0.1:\(listener.port)")
+    let engine = ScriptedEngine(config: o.config)
+    let runner = BenchmarkRunner(engine: engine)
+    while true {
+        let fd: Int32
+        do { fd = try listener.accept() } catch {
+            log("\(error); still listening")
+            continue
+        }
+        log("client connected")
+        let server = HarnessServer(runner: runner, log: log)
+        if let kind = o.fault {
+            let f = FaultInjector(afterChunks: o.faultAfterChunks ?? 0, kind: kind, sinkFD: fd)
+            server.willEmit = { try f.willEmit($0) }
+        }
+        let ending = server.serve(source: FileDescriptorLineSource(fd: fd), sink: FileDescriptorLineSink(fd: fd))
+        close(fd)
+        log("client session ended: \(ending)")
+        if ending == .shutdown { return 0 }  // `shutdown` ends the harness; a disconnect does not
+    }
+}
+
+let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
+log("engine scripted (SIMULATED: its timings and audio are not Kokoro measurements)")
+if let port = options.listenPort {
+    exit(serveTCP(options, port: port))
+} else {
+    exit(serveStdio(options))
+}
