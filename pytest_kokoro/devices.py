@@ -1,0 +1,134 @@
+"""Devices: how to start a harness and open its byte stream. After that, one protocol for all.
+
+- ``host``:   ``python -m pytest_kokoro.harness``, a subprocess on stdio (real Kokoro-82M on onnxruntime).
+- ``swift``:  the ios-harness CLI, a subprocess on stdio. On Linux its engine is the SIMULATED scripted engine:
+              it exercises the Swift code path; its timings are not measurements of Kokoro.
+- ``iphone``: the harness app on a phone over usbmux (pytest_kokoro.iphone).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .client import HarnessClient, StreamLink
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IOS_HARNESS_DIR = PROJECT_ROOT / "ios-harness"
+SWIFT_PRODUCT = "KokoroBenchHarness"
+
+DEFAULT_VARIANTS = {"host": ("int8",), "swift": ("bf16", "8bit", "6bit", "4bit"), "iphone": ("bf16", "8bit", "6bit", "4bit")}
+DEFAULT_VOICES = {"host": ("jf_alpha",), "swift": ("af_heart",), "iphone": ("af_heart",)}
+
+
+class DeviceError(Exception):
+    """A device cannot be used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    kind: str  # host | swift | iphone
+    udids: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.kind + (":" + ",".join(self.udids) if self.udids else "")
+
+
+def parse_device(text: str) -> DeviceSpec:
+    """``host``, ``swift``, ``iphone`` or ``iphone:UDID[,UDID...]``; an argparse ``type=``."""
+    kind, _, rest = text.strip().partition(":")
+    if kind not in DEFAULT_VARIANTS:
+        raise ValueError(f"unknown device {text!r}: use host, swift, iphone or iphone:UDID[,UDID...]")
+    udids = tuple(u.strip() for u in rest.split(",") if u.strip())
+    if udids and kind != "iphone":
+        raise ValueError(f"only iphone takes UDIDs, got {text!r}")
+    return DeviceSpec(kind, udids)
+
+
+class Device(Protocol):
+    label: str
+
+    def start(self, timeout: float) -> HarnessClient: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class SubprocessDevice:
+    """A harness that is a local process speaking the protocol on its stdin/stdout."""
+
+    label: str
+    command: list[str]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    _process: subprocess.Popen | None = None
+
+    def start(self, timeout: float) -> HarnessClient:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        try:
+            self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                             env={**os.environ, **self.env})
+        except OSError as error:
+            raise DeviceError(f"{self.label}: cannot start {self.command[0]}: {error}") from error
+        finally:
+            log.close()
+        process = self._process
+        link = StreamLink(process.stdout, process.stdin, self.label, on_close=self.stop)
+        client = HarnessClient(link, timeout, exit_status=lambda: self._exit_status(process))
+        client.handshake(timeout=max(timeout, 60.0))
+        return client
+
+    def _exit_status(self, process: subprocess.Popen) -> str:
+        code = process.poll()
+        if code is None:
+            return f"still running; its log: {self.log_path}"
+        return f"exit status {code}; its log: {self.log_path}"
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | None) -> SubprocessDevice:
+    command = [sys.executable, "-m", "pytest_kokoro.harness"]
+    for variant, path in models.items():
+        command += ["--model", f"{variant}={path}"]
+    if voice_pack:
+        command += ["--voice-pack", voice_pack]
+    return SubprocessDevice("host", command, results_dir / "logs" / "host-harness.log")
+
+
+def swift_harness_binary(build: bool = True) -> Path:
+    """The ios-harness CLI, built with ``swift build -c release`` when needed."""
+    if shutil.which("swift") is None:
+        raise DeviceError("--device=swift needs the Swift toolchain (swift build); install it or use --device=host")
+    if not (IOS_HARNESS_DIR / "Package.swift").is_file():
+        raise DeviceError(f"{IOS_HARNESS_DIR}/Package.swift is missing: --device=swift runs from a checkout of pytest-kokoro")
+    if build:
+        done = subprocess.run(["swift", "build", "-c", "release", "--product", SWIFT_PRODUCT],
+                              cwd=IOS_HARNESS_DIR, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise DeviceError(f"swift build of {SWIFT_PRODUCT} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    binary = IOS_HARNESS_DIR / ".build" / "release" / SWIFT_PRODUCT
+    if not binary.is_file():
+        raise DeviceError(f"{binary} was not built; run: cd ios-harness && swift build -c release")
+    return binary
+
+
+def swift_device(results_dir: Path, extra_args: tuple[str, ...] = ()) -> SubprocessDevice:
+    binary = swift_harness_binary()
+    return SubprocessDevice("swift", [str(binary), "--stdio", "--engine", "scripted", *extra_args],
+                            results_dir / "logs" / "swift-harness.log")

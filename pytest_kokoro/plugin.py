@@ -1,0 +1,263 @@
+"""The pytest plugin: options, the variant × voice × text matrix, fixtures, pytest-benchmark wiring, the summary.
+
+Only wiring lives here; the logic is in plain modules (session, devices, client, metrics, results, report).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .devices import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, host_device, parse_device, swift_device
+from .results import ResultsWriter
+from .session import Case, CaseFailed, CaseRecord, CaseUnavailable, KokoroSession, Settings
+from .texts import TextsError, resolve_texts
+
+SESSION_KEY = pytest.StashKey[KokoroSession]()
+CASES_KEY = pytest.StashKey[list[Case]]()
+
+
+def _comma_list(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise ValueError("expected a comma-separated list, got nothing")
+    return items
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"must be positive, got {value}")
+    return value
+
+
+def _model_assignment(text: str) -> tuple[str, str]:
+    variant, sep, path = text.partition("=")
+    if not sep or not variant.strip() or not path.strip():
+        raise ValueError(f"expected VARIANT=PATH, got {text!r}")
+    return variant.strip(), path.strip()
+
+
+# name -> (type, help, ini type). Every option is also an ini key of the same name with dashes as underscores.
+OPTIONS: dict[str, tuple[Any, str]] = {
+    "--device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
+    "--kokoro-variants": (_comma_list, "comma-separated variants (host default: int8 and any --kokoro-model; "
+                                       "swift/iphone default: bf16,8bit,6bit,4bit)"),
+    "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
+    "--kokoro-texts": (_comma_list, "comma-separated built-in text names (default, short, paragraph) or files "
+                                    "with one text per paragraph (default: default)"),
+    "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
+    "--kokoro-results-dir": (str, "where results, WAVs and harness logs go (default: results)"),
+    "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
+    "--kokoro-timeout": (_positive_float, "seconds to wait for any event from the harness before calling it hung "
+                                          "(default: 120)"),
+}
+DEFAULTS = {"kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kokoro", "Kokoro-82M text-to-speech benchmarks (pytest-kokoro)")
+    for flag, (parse, text) in OPTIONS.items():
+        dest = flag.lstrip("-").replace("-", "_")
+        dest = "kokoro_device" if dest == "device" else dest
+        group.addoption(flag, dest=dest, type=parse, default=None, help=text)
+        parser.addini(dest, text)
+    group.addoption("--kokoro-warmup", dest="kokoro_warmup", action="store_true", default=None,
+                    help="run the warm-up 'Hi.' before each timed round, untimed (default)")
+    group.addoption("--no-kokoro-warmup", dest="kokoro_warmup", action="store_false",
+                    help="time rounds without a warm-up")
+    parser.addini("kokoro_warmup", "warm up before each timed round (true/false)", type="bool", default=None)
+    group.addoption("--kokoro-wav", dest="kokoro_wav", action="store_true", default=None,
+                    help="write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)")
+    parser.addini("kokoro_wav", "write WAVs (true/false)", type="bool", default=None)
+    group.addoption("--kokoro-model", dest="kokoro_model", action="append", type=_model_assignment, default=None,
+                    metavar="VARIANT=PATH", help="a model file you have for a variant (host: fp32, fp16 ONNX exports)")
+    parser.addini("kokoro_model", "VARIANT=PATH lines", type="linelist", default=[])
+
+
+def option(config: pytest.Config, dest: str) -> Any:
+    """A kokoro option: the command line wins, then the ini key, then the default."""
+    value = config.getoption(dest)
+    if value is not None:
+        return value
+    raw = config.getini(dest)
+    if raw in (None, "", []):
+        return DEFAULTS.get(dest)
+    if isinstance(raw, str):
+        flag = "--device" if dest == "kokoro_device" else "--" + dest.replace("_", "-")
+        try:
+            return OPTIONS[flag][0](raw)
+        except ValueError as error:
+            raise pytest.UsageError(f"ini {dest} = {raw!r}: {error}") from None
+    return raw
+
+
+def _models(config: pytest.Config) -> dict[str, str]:
+    given = config.getoption("kokoro_model")
+    if given is None:
+        try:
+            given = [_model_assignment(line) for line in config.getini("kokoro_model")]
+        except ValueError as error:
+            raise pytest.UsageError(f"ini kokoro_model: {error}") from None
+    return dict(given)
+
+
+def _build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str]) -> list[Case]:
+    variants = option(config, "kokoro_variants") or [*DEFAULT_VARIANTS[device.kind],
+                                                     *(m for m in models if device.kind == "host" and m != "int8")]
+    voices = option(config, "kokoro_voices") or list(DEFAULT_VOICES[device.kind])
+    try:
+        texts = resolve_texts(option(config, "kokoro_texts") or ["default"])
+    except TextsError as error:
+        raise pytest.UsageError(str(error)) from None
+    return [Case(variant, voice, text_id, text)
+            for variant, voice, (text_id, text) in itertools.product(variants, voices, texts.items())]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kokoro: a Kokoro benchmark case (added by pytest-kokoro)")
+    device = option(config, "kokoro_device") or parse_device("host")
+    models = _models(config)
+    voice_pack = option(config, "kokoro_voice_pack")
+    results_dir = Path(option(config, "kokoro_results_dir"))
+    config.stash[CASES_KEY] = _build_cases(config, device, models)
+    warmup = option(config, "kokoro_warmup")
+    settings = Settings(device_label=device.label, rounds=option(config, "kokoro_rounds"),
+                        warmup=True if warmup is None else bool(warmup), timeout=option(config, "kokoro_timeout"))
+
+    def make_device():
+        if device.kind == "host":
+            return host_device(results_dir, models, voice_pack)
+        if device.kind == "swift":
+            return swift_device(results_dir)
+        from .iphone import iphone_device  # pymobiledevice3 is only needed for phones
+
+        return iphone_device(config, device, results_dir)
+
+    writer = ResultsWriter(results_dir, write_wavs=bool(option(config, "kokoro_wav")))
+    config.stash[SESSION_KEY] = KokoroSession(settings, make_device, writer)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kokoro_case" in metafunc.fixturenames:
+        cases = metafunc.config.stash[CASES_KEY]
+        metafunc.parametrize("kokoro_case", cases, ids=[case.id for case in cases])
+
+
+@pytest.fixture(scope="session")
+def kokoro_session(request: pytest.FixtureRequest):
+    """The run's harness session: the device's harness starts on first use and stops at the end of the run."""
+    session = request.config.stash[SESSION_KEY]
+    yield session
+    session.close()
+
+
+class ReplayClock:
+    """A pytest-benchmark timer that replays harness-measured durations: 0.0 when a round starts, the duration
+    when it ends. So pytest-benchmark's stats are the device's numbers, never the host's wall time."""
+
+    __name__ = "harness_clock"
+
+    def __init__(self, durations: list[float]):
+        self._ticks = iter(itertools.chain.from_iterable((0.0, d) for d in durations))
+
+    def __call__(self) -> float:
+        return next(self._ticks)
+
+
+@pytest.fixture
+def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSession, benchmark):
+    """Run a case's timed rounds on the device, check every result, and hand the timings to pytest-benchmark."""
+
+    def run(case: Case) -> CaseRecord:
+        nodeid = request.node.nodeid
+        problems: list[str] = []
+        for round_index in range(kokoro_session.settings.rounds):
+            try:
+                _, broken = kokoro_session.run_round(case, round_index, nodeid)
+            except CaseUnavailable as error:
+                pytest.skip(str(error))
+            except CaseFailed as error:
+                pytest.fail(str(error), pytrace=False)
+            problems += [f"round {round_index}: {p}" for p in broken]
+        record = kokoro_session.records[nodeid]
+        _feed_benchmark(benchmark, record)
+        if problems:
+            pytest.fail(f"{case.id} broke the result rules:\n" + "\n".join(problems), pytrace=False)
+        return record
+
+    return run
+
+
+def _feed_benchmark(benchmark, record: CaseRecord) -> None:
+    durations = record.values("inference_time")
+    benchmark.extra_info.update({
+        "case": record.case.id, "variant": record.case.variant, "voice": record.case.voice,
+        "text_id": record.case.text_id, "unit": "seconds of harness-measured inference_time",
+        "median_rtf": statistics.median(record.values("real_time_factor")),
+        "median_ttfa": statistics.median(record.values("time_to_first_audio")),
+    })
+    if benchmark.disabled:
+        return
+    benchmark._timer = ReplayClock(durations)  # pytest-benchmark reads its timer from here; see ReplayClock
+    benchmark.pedantic(lambda: None, rounds=len(durations), iterations=1)
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
+    """RTF and TTFA as benchmark entries of their own, beside each case's inference-time entry."""
+    from pytest_benchmark.stats import Stats
+
+    records = {r.nodeid: r for r in config.stash[SESSION_KEY].records.values()}
+    extra = []
+    for entry in output_json.get("benchmarks", []):
+        record = records.get(entry["fullname"])
+        if record is None:
+            continue
+        for metric, key in (("rtf", "real_time_factor"), ("ttfa", "time_to_first_audio")):
+            stats = Stats()
+            for value in record.values(key):
+                stats.update(value)
+            as_dict = stats.as_dict()
+            if "data" in entry["stats"]:
+                as_dict["data"] = stats.data
+            as_dict["iterations"] = 1
+            extra.append({**entry, "group": metric, "name": f"{entry['name']}::{metric}",
+                          "fullname": f"{entry['fullname']}::{metric}", "stats": as_dict,
+                          "extra_info": {**entry["extra_info"], "metric": key}})
+    output_json.setdefault("benchmarks", []).extend(extra)
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    session = config.stash[SESSION_KEY]
+    hello = session.hello
+    machine_info["kokoro_device"] = {
+        "device": session.settings.device_label,
+        **{key: hello.get(key) for key in ("platform", "device_model", "os_version", "engine", "engine_version",
+                                           "harness", "harness_version", "simulated")},
+    }
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    from .report import summary_lines
+
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None or not session.records:
+        return
+    terminalreporter.section("kokoro")
+    for line in summary_lines(session.records.values(), session.settings.device_label,
+                              bool(session.hello.get("simulated"))):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"results: {session.writer.path}")
+    for fault in session.faults:
+        terminalreporter.write_line(f"harness fault: {fault}")
