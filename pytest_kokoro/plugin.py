@@ -49,6 +49,12 @@ def _model_assignment(text: str) -> tuple[str, str]:
     return variant.strip(), path.strip()
 
 
+def _launch_mode(text: str) -> str:
+    if text not in ("auto", "manual"):
+        raise ValueError(f"expected auto or manual, got {text!r}")
+    return text
+
+
 # name -> (type, help, ini type). Every option is also an ini key of the same name with dashes as underscores.
 OPTIONS: dict[str, tuple[Any, str]] = {
     "--device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
@@ -62,8 +68,12 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
     "--kokoro-timeout": (_positive_float, "seconds to wait for any event from the harness before calling it hung "
                                           "(default: 120)"),
+    "--kokoro-app": (str, "iphone: the harness app (.ipa or .app) to install when it is missing or outdated"),
+    "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
+                                      "already running, started from Xcode)"),
+    "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
 }
-DEFAULTS = {"kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
+DEFAULTS = {"kokoro_launch": "auto", "kokoro_port": 7341, "kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
