@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+@testable import KokoroBenchCore
+
+final class BenchmarkResultTests: XCTestCase {
+    func specKeys() throws -> [String] {
+        let spec = try SpecFiles.load("result_keys.json")
+        let ref = try XCTUnwrap(spec["reference_keys"]?.arrayValue).compactMap { $0["name"]?.stringValue }
+        let extra = try XCTUnwrap(spec["harness_extra_keys"]?.arrayValue).compactMap { $0["name"]?.stringValue }
+        XCTAssertEqual(ref.count, 14)
+        return ref + extra
+    }
+
+    func testEncodesTheSpecKeysInOrder() throws {
+        let runner = BenchmarkRunner(engine: ScriptedEngine())
+        let r = try runner.run(RunRequest(id: "r", text: "Hello there. How are you?", voice: "af_heart", variant: "bf16"))
+        let keys = try specKeys()
+        XCTAssertEqual(BenchmarkResult.keys, keys)
+        XCTAssertEqual(r.jsonValue.objectKeys, keys)
+        // In the bytes, too: each key appears after the previous one.
+        let line = r.jsonValue.serialized()
+        var last = line.startIndex
+        for k in keys {
+            let found = try XCTUnwrap(line.range(of: "\"\(k)\": ", range: last..<line.endIndex), "\(k) out of order")
+            last = found.upperBound
+        }
+        XCTAssertTrue(line.contains("\"thermal_state_before\": null"), "optional extras are null, not missing")
+    }
+
+    func testSpecTypesHold() throws {
+        let spec = try SpecFiles.load("result_keys.json")
+        let entries = try XCTUnwrap(spec["reference_keys"]?.arrayValue) + XCTUnwrap(spec["harness_extra_keys"]?.arrayValue)
+        let r = try BenchmarkRunner(engine: ScriptedEngine()).run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "8bit"))
+        let json = r.jsonValue
+        for e in entries {
+            let name = try XCTUnwrap(e["name"]?.stringValue)
+            let type = try XCTUnwrap(e["type"]?.stringValue)
+            let v = try XCTUnwrap(json[name], name)
+            let ok: Bool
+            switch v {
+            case .string: ok = type.hasPrefix("string")
+            case .int: ok = type == "integer" || type.hasPrefix("number")
+            case .double: ok = type.hasPrefix("number")
+            case .bool: ok = type == "boolean"
+            case .array: ok = type.hasPrefix("array")
+            case .null: ok = type.hasSuffix("|null")
+            case .object: ok = false
+            }
+            XCTAssertTrue(ok, "\(name) is \(v), spec says \(type)")
+        }
+    }
+
+    func testCodableUsesTheSameKeysWithNulls() throws {
+        let r = try BenchmarkRunner(engine: ScriptedEngine()).run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "bf16"))
+        let data = try JSONEncoder().encode(r)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(Set(obj.keys), Set(try specKeys()))
+        XCTAssertTrue(obj["variant_sha256"] is NSNull)
+        let back = try JSONDecoder().decode(BenchmarkResult.self, from: data)
+        XCTAssertEqual(back, r)
+        XCTAssertEqual(try BenchmarkResult(json: r.jsonValue), r)
+    }
+
+    func testResultsFileIsAJSONArrayNamedLikeTheReference() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kokoro-results-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let runner = BenchmarkRunner(engine: ScriptedEngine())
+        let rs = try [runner.run(RunRequest(id: "a", text: "Hi.", voice: "af_heart", variant: "bf16")),
+                      runner.run(RunRequest(id: "b", text: "Bye.", voice: "af_heart", variant: "bf16"))]
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        let url = try ResultsFileWriter.write(rs, toDirectory: dir, date: date)
+        XCTAssertNotNil(url.lastPathComponent.range(of: #"^benchmark_results_\d{8}_\d{6}\.json$"#, options: .regularExpression))
+        let parsed = try JSONValue.parse(Array(try Data(contentsOf: url)))
+        XCTAssertEqual(parsed.arrayValue?.count, 2)
+        XCTAssertEqual(try parsed.arrayValue.map { try $0.map { try BenchmarkResult(json: $0) } }, rs)
+    }
+}
