@@ -62,11 +62,12 @@ public final class BenchmarkRunner {
         }
         if let other = loadedVariant { unload(other) }
         let watch = Stopwatch()
-        let info: VariantInfo
+        var info: VariantInfo
         do { info = try engine.loadVariant(variant) } catch {
             throw HarnessError.wrap(error, context: "loading variant '\(variant)' failed")
         }
         let seconds = watch.elapsed()
+        if info.sha256 == nil { info.sha256 = engine.variantSHA256(variant) }  // after the clock: not load time
         loadedVariant = variant
         loadedInfo = info
         return LoadOutcome(variant: variant, info: info, modelLoadTime: seconds, cold: true)

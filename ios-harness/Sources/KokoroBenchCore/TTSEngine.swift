@@ -43,6 +43,9 @@ public protocol TTSEngine: AnyObject {
     func synthesize(_ text: String, voice: String, speed: Double) throws -> [Float]
     /// Called right before the clock starts (after load, voice and warm-up): reset engine-side peak counters.
     func willStartTimedRun()
+    /// The sha256 of the variant's weights, or nil. Called after `loadVariant` and outside its timing, because
+    /// hashing a few hundred MB must not count as model load time. Cache it: it is asked once per cold load.
+    func variantSHA256(_ variant: String) -> String?
     /// Engine-specific result keys (e.g. `mlx_peak_memory_gb`), read right after the last chunk.
     func timedRunExtras() -> [(String, JSONValue)]
 }
@@ -50,4 +53,5 @@ public protocol TTSEngine: AnyObject {
 extension TTSEngine {
     public func willStartTimedRun() {}
     public func timedRunExtras() -> [(String, JSONValue)] { [] }
+    public func variantSHA256(_ variant: String) -> String? { nil }
 }

@@ -32,6 +32,8 @@ usage: KokoroBenchHarness (--stdio | --listen PORT) [options]
   --fault-after-chunks N   fault injection: after N chunk events have been written, do --fault
   --fault KIND             crash (exit 137) | hang (stop answering) | garbage (write a non-JSON line, go on)
                            | close (close the event stream and exit 0)
+  --split                  no server: read text on stdin, write its chunks as one JSON array line on stdout
+                           (the shared sentence rule; lets the Python tests compare the Swift and Python splitters)
   --help
 """
 
@@ -42,6 +44,7 @@ struct Options {
     var config = ScriptedEngine.Config()
     var faultAfterChunks: Int?
     var fault: String?
+    var split = false
 }
 
 func parseOptions(_ args: [String]) -> Options {
@@ -79,6 +82,7 @@ func parseOptions(_ args: [String]) -> Options {
                 fail("--fault must be crash, hang, garbage or close, got '\(v)'")
             }
             o.fault = v
+        case "--split": o.split = true
         case "--help", "-h":
             print(usage)
             exit(0)
@@ -86,6 +90,7 @@ func parseOptions(_ args: [String]) -> Options {
         }
         i += 1
     }
+    if o.split { return o }
     guard o.stdio != (o.listenPort != nil) else { fail("give exactly one of --stdio or --listen PORT") }
     guard o.engine == "scripted" else {
         fail("engine '\(o.engine)' is not in this build; the CLI has only 'scripted' (simulated). The MLX engine "
@@ -172,6 +177,13 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
 }
 
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
+if options.split {
+    let input = FileHandle.standardInput.readDataToEndOfFile()
+    // Invalid UTF-8 is replaced (U+FFFD), as Python's errors="replace" would.
+    let chunks = SentenceSplitter.split(String(decoding: input, as: UTF8.self))
+    print(JSONValue.array(chunks.map { .string($0) }).serialized())
+    exit(0)
+}
 log("engine scripted (SIMULATED: its timings and audio are not Kokoro measurements)")
 if let port = options.listenPort {
     exit(serveTCP(options, port: port))

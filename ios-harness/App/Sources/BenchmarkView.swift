@@ -1,0 +1,60 @@
+import KokoroBenchCore
+import SwiftUI
+
+/// The benchmark screen: text, voice, variant, warm-up, Run / Run All Variants, a results table, sharing.
+struct BenchmarkView: View {
+    @EnvironmentObject var bench: BenchController
+    @State private var text = "Hello, this is a benchmark test of the Kokoro text-to-speech system. We are testing "
+        + "different model quantization levels for performance and quality."
+    @State private var voice = "af_heart"
+    @State private var variant = "bf16"
+    @State private var warmup = true
+
+    var body: some View {
+        NavigationStack {
+            Form {
+                if let port = bench.servingPort {
+                    Section { Label("Serving protocol v1 on 127.0.0.1:\(port)", systemImage: "network") }
+                }
+                Section("Input") {
+                    TextEditor(text: $text).frame(minHeight: 100)
+                    Picker("Voice", selection: $voice) {
+                        ForEach(bench.engine.info.voices, id: \.self) { Text($0) }
+                    }
+                    Picker("Variant", selection: $variant) {
+                        ForEach(bench.engine.info.variants, id: \.self) { Text($0) }
+                    }
+                    Toggle("Warm-up (\"Hi.\") before the clock", isOn: $warmup)
+                }
+                Section {
+                    Button("Run") { bench.run(text: text, voice: voice, variant: variant, warmup: warmup, allVariants: false) }
+                    Button("Run All Variants") {
+                        bench.run(text: text, voice: voice, variant: variant, warmup: warmup, allVariants: true)
+                    }
+                    Text(bench.status).font(.footnote).foregroundStyle(.secondary)
+                }
+                .disabled(bench.running || bench.engine.info.variants.isEmpty)
+                if bench.engine.info.variants.isEmpty {
+                    Section { Text("No model folders found. See ios-harness/README.md: copy Kokoro-82M-<variant> folders to Documents/models.") }
+                }
+                Section("Results") {
+                    ForEach(Array(bench.results.enumerated()), id: \.offset) { _, r in
+                        VStack(alignment: .leading) {
+                            Text("\(r.variant) · \(r.voice)\(r.cold ? " · cold" : "")").font(.headline)
+                            Text(String(format: "TTFA %.3f s · RTF %.3f · %.2f GiB · %d chunks",
+                                        r.timeToFirstAudio, r.realTimeFactor, r.peakMemoryGB, r.chunkCount))
+                                .font(.caption.monospacedDigit())
+                        }
+                    }
+                    if let file = bench.lastResultsFile { ShareLink("Share results JSON", item: file) }
+                    if let wav = bench.lastWAV { ShareLink("Share WAV", item: wav) }
+                }
+            }
+            .navigationTitle("Kokoro Bench")
+            .onAppear {
+                if let v = bench.engine.info.voices.first, !bench.engine.info.voices.contains(voice) { voice = v }
+                if let v = bench.engine.info.variants.first, !bench.engine.info.variants.contains(variant) { variant = v }
+            }
+        }
+    }
+}
