@@ -67,7 +67,11 @@ final class MLXKokoroEngine: TTSEngine {
     func loadVariant(_ variant: String) throws -> VariantInfo {
         let dir = try folder(variant)
         unloadVariant(modelVariant ?? variant)
-        model = try blocking { try await KokoroModel.fromModelDirectory(dir) }
+        // The text processor is what TTS.loadModel gives Kokoro: without one, generate() would read the text as
+        // phonemes. Its English G2P dictionary must already be in the Hugging Face cache for offline runs (README).
+        model = try blocking {
+            try await KokoroModel.fromModelDirectory(dir, textProcessor: KokoroMultilingualProcessor())
+        }
         modelVariant = variant
         return VariantInfo(modelName: "mlx-community/Kokoro-82M-\(variant)",
                            modelDescription: MLXKokoroEngine.descriptions[variant] ?? "Kokoro 82M (\(variant))")
