@@ -132,7 +132,7 @@ public final class BenchmarkRunner {
             try onChunk(ChunkEvent(id: request.id, index: index, text: chunk, samples: audio.count, t: t), audio)
         }
         let peak = memory.peakGiB()
-        let engineExtras = engine.timedRunExtras()
+        let engineExtras = engine.timedRunExtras() + memory.extras()
         let thermalAfter = deviceState?.thermalState()
         let stateAfter = deviceState?.extras(suffix: "after") ?? []
 

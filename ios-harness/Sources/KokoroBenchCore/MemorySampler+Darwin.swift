@@ -4,8 +4,8 @@ import Dispatch
 
 /// Apple platforms: `phys_footprint` from task_info(TASK_VM_INFO) is what jetsam kills an iOS app on.
 /// The kernel's `ledger_phys_footprint_peak` is a lifetime peak with no reset, so a later, smaller variant would
-/// inherit an earlier variant's peak. Instead the window peak is sampled every 10 ms from reset on, plus a reading
-/// at the end; the ledger peak is used only as a ceiling check when it is lower (it never should be).
+/// inherit an earlier variant's peak. So the run's peak is sampled every 10 ms from the reset until it is read
+/// (plus a reading at each end); the lifetime peak is reported beside it as `phys_footprint_lifetime_peak_gb`.
 extension MemorySampler {
     var platformSource: String { "phys_footprint" }
 
@@ -44,16 +44,19 @@ extension MemorySampler {
         lock.unlock()
     }
 
+    /// The peak of the window; reading it ends the window (the sampling timer stops until the next reset).
     func platformPeakBytes() -> Int64? {
         sample()
         lock.lock()
         defer { lock.unlock() }
-        guard windowPeakBytes >= 0 else { return nil }
-        if let info = MemorySampler.vmInfo(), info.ledger_phys_footprint_peak > 0,
-           Int64(info.ledger_phys_footprint_peak) < windowPeakBytes {
-            return Int64(info.ledger_phys_footprint_peak)
-        }
-        return windowPeakBytes
+        samplingTimer?.cancel()
+        samplingTimer = nil
+        return windowPeakBytes >= 0 ? windowPeakBytes : nil
+    }
+
+    func platformExtras() -> [(String, JSONValue)] {
+        guard let info = MemorySampler.vmInfo(), info.ledger_phys_footprint_peak > 0 else { return [] }
+        return [("phys_footprint_lifetime_peak_gb", .double(Double(info.ledger_phys_footprint_peak) / MemorySampler.bytesPerGiB))]
     }
 }
 #endif

@@ -16,6 +16,7 @@ extension MemorySampler {
 
     func platformPeakBytes() -> Int64? { MemorySampler.statusField("VmHWM") }
     func platformCurrentBytes() -> Int64? { MemorySampler.statusField("VmRSS") }
+    func platformExtras() -> [(String, JSONValue)] { [] }
 
     /// A `kB` field of /proc/self/status, in bytes.
     static func statusField(_ name: String) -> Int64? {

@@ -27,6 +27,9 @@ public final class MemorySampler {
         return Double(bytes) / MemorySampler.bytesPerGiB
     }
 
+    /// Platform-specific memory keys for the result (e.g. the lifetime peak on Apple platforms).
+    public func extras() -> [(String, JSONValue)] { platformExtras() }
+
     /// Current footprint in GiB; -1 when unreadable.
     public func currentGiB() -> Double {
         guard let bytes = platformCurrentBytes(), bytes >= 0 else { return -1 }
