@@ -1,5 +1,8 @@
 import KokoroBenchCore
 import SwiftUI
+#if canImport(UIKit)
+import UIKit
+#endif
 
 /// Entry point. Launched with `--serve PORT` (what the pytest plugin does through pymobiledevice3), the app runs
 /// the protocol v1 harness on 127.0.0.1:PORT in the background; the screen then only shows that it is serving.
@@ -53,7 +56,14 @@ final class BenchController: ObservableObject {
                 DispatchQueue.main.async { self.status = "Cannot serve: \(error)" }
                 return
             }
-            DispatchQueue.main.async { self.servingPort = listener.port; self.status = "Serving on 127.0.0.1:\(listener.port)" }
+            DispatchQueue.main.async {
+                self.servingPort = listener.port
+                self.status = "Serving on 127.0.0.1:\(listener.port)"
+                #if canImport(UIKit)
+                // A locked screen suspends the app and with it the harness: keep the phone awake while serving.
+                UIApplication.shared.isIdleTimerDisabled = true
+                #endif
+            }
             while true {
                 guard let fd = try? listener.accept() else { continue }
                 let server = HarnessServer(runner: runner) { NSLog("KokoroBench: %@", $0) }
