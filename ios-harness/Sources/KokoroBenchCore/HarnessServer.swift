@@ -215,22 +215,74 @@ public final class HarnessServer {
             try emit(.bye, to: sink)
             return .shutdown
         case let .run(run):
+            // Chunk and audio events are written from a writer queue, in order, so that a slow reader (a full
+            // pipe, USB) never blocks the timed loop: the link's latency must not enter a measurement.
+            let writer = EventWriter { [self] event in try emit(event, to: sink) }
+            var outcome: Result<BenchmarkResult, Error>
             do {
-                let result = try runner.run(run) { [self] chunk, audio in
-                    try emit(.chunk(chunk), to: sink)
+                outcome = .success(try runner.run(run) { [self] chunk, audio in
+                    try writer.checkHealthy()  // the host is gone: stop spending time on the run
+                    writer.send { .chunk(chunk) }
                     if run.sendAudio {
-                        try emit(.audio(id: run.id, index: chunk.index, encoding: "f32le-base64",
-                                        data: AudioCollector.f32leBase64(audio)), to: sink)
+                        writer.send {
+                            .audio(id: run.id, index: chunk.index, encoding: "f32le-base64",
+                                   data: AudioCollector.f32leBase64(audio))
+                        }
                     }
                     onAudio?(audio)
-                }
+                })
+            } catch {
+                outcome = .failure(error)
+            }
+            try writer.drain()  // every chunk event is out before `done` or `error`
+            switch outcome {
+            case let .success(result):
                 onResult?(result)
                 try emit(.done(id: run.id, result: result), to: sink)
-            } catch let e as HarnessError {
+            case let .failure(e as HarnessError):
                 try emit(.error(id: run.id, e), to: sink)
+            case let .failure(other):
+                throw other  // OutputBroken and hook errors go to serve(), which stops
             }
-            // OutputBroken and hook errors propagate to serve(), which stops.
         }
         return nil
+    }
+}
+
+/// Writes events on its own serial queue, in the order they were sent. The first write error is kept and
+/// reported by `checkHealthy` / `drain`; later events are dropped after it.
+final class EventWriter {
+    private let queue = DispatchQueue(label: "kokoro.harness.events")
+    private let lock = NSLock()
+    private var failure: Error?
+    private let write: (Event) throws -> Void
+
+    init(write: @escaping (Event) throws -> Void) { self.write = write }
+
+    func send(_ make: @escaping () -> Event) {
+        queue.async { [self] in
+            guard currentFailure() == nil else { return }
+            do { try write(make()) } catch {
+                lock.lock()
+                failure = error
+                lock.unlock()
+            }
+        }
+    }
+
+    private func currentFailure() -> Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
+    }
+
+    func checkHealthy() throws {
+        if let f = currentFailure() { throw f }
+    }
+
+    /// Wait until everything sent is written; throw the first write error, if any.
+    func drain() throws {
+        queue.sync {}
+        try checkHealthy()
     }
 }

@@ -163,3 +163,28 @@ final class HarnessServerTests: XCTestCase {
         return s
     }
 }
+
+final class SlowReaderTests: XCTestCase {
+    /// A host that reads slowly (full pipe, slow USB) must not slow the measured chunks down.
+    func testSlowSinkDoesNotEnterTheTimings() throws {
+        final class SlowSink: LineSink {
+            let lock = NSLock()
+            var lines: [String] = []
+            func writeLine(_ line: String) throws {
+                if line.contains("\"chunk\"") { Thread.sleep(forTimeInterval: 0.2) }
+                lock.lock(); lines.append(line); lock.unlock()
+            }
+        }
+        var c = ScriptedEngine.Config()
+        c.costPerChunkMs = 10; c.costPerCharMs = 0; c.loadMs = 1
+        let server = HarnessServer(runner: BenchmarkRunner(engine: ScriptedEngine(config: c)))
+        let sink = SlowSink()
+        _ = server.serve(source: ArraySource([#"{"type": "run", "id": "r", "text": "One. Two. Three.", "voice": "af_heart", "variant": "bf16"}"#]),
+                         sink: sink)
+        let events = sink.lines.compactMap { try? JSONValue.parse($0) }
+        XCTAssertEqual(events.compactMap { $0["type"]?.stringValue }, ["chunk", "chunk", "chunk", "done"])
+        let result = try BenchmarkResult(json: try XCTUnwrap(events.last?["result"]))
+        XCTAssertLessThan(result.inferenceTime, 0.2, "a 0.2 s write per chunk leaked into the timings")
+        XCTAssertEqual(events[2]["t"]?.numberValue, result.inferenceTime)
+    }
+}
