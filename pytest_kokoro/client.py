@@ -76,13 +76,19 @@ class StreamLink:
         return item
 
     def close(self) -> None:
-        for stream in (self._writer, self._reader):
+        try:
+            self._writer.close()  # a healthy harness exits on end of input
+        except (OSError, ValueError):
+            pass
+        if self._on_close:
+            self._on_close()  # stops the process or shuts the socket, which ends the reader thread's readline
+        # Closing a reader that another thread is blocked on would block on its lock: only close a finished one.
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
             try:
-                stream.close()
+                self._reader.close()
             except (OSError, ValueError):
                 pass
-        if self._on_close:
-            self._on_close()
 
 
 @dataclass

@@ -147,3 +147,7 @@ def results_json_schema() -> dict[str, Any]:
         "the plugin may add more after them (device, case)."
     )
     return schema
+
+
+if __name__ == "__main__":
+    print(json.dumps(results_json_schema(), indent=2))

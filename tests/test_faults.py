@@ -1,0 +1,76 @@
+"""A harness that dies, hangs, writes garbage or closes its stream: the case fails clearly, a fresh harness serves
+the rest, and everything measured before the fault is on disk. The faulty harness is SIMULATED (scripted engine)."""
+
+import json
+import sys
+
+import pytest
+
+from pytest_kokoro.devices import SubprocessDevice
+from pytest_kokoro.results import ResultsWriter
+from pytest_kokoro.session import Case, CaseFailed, CaseUnavailable, KokoroSession, Settings
+from tests.conftest import ROOT
+
+CASE = Case("int8", "jf_alpha", "short", "Hello there. How are you? Fine.")
+
+
+def make_session(tmp_path, *args, timeout=30.0):
+    starts = []
+
+    def make_device():
+        starts.append(1)
+        return SubprocessDevice("faulty", [sys.executable, str(ROOT / "tests" / "faulty_harness.py"), *args,
+                                           "--state", str(tmp_path / "spent")], tmp_path / "faulty.log")
+
+    session = KokoroSession(Settings("faulty", rounds=1, warmup=True, timeout=timeout), make_device,
+                            ResultsWriter(tmp_path, "results.json"))
+    return session, starts
+
+
+@pytest.mark.parametrize("fault,needle,timeout", [
+    ("crash", "closed its stream", 30.0),
+    ("close", "closed its stream", 30.0),
+    ("garbage", "not JSON", 30.0),
+    ("hang", "sent nothing for 1 s", 1.0),
+])
+def test_a_fault_fails_one_case_and_a_fresh_harness_serves_the_next(tmp_path, fault, needle, timeout):
+    session, starts = make_session(tmp_path, "--fault", fault, "--on-run", "2", timeout=timeout)
+    try:
+        session.run_round(CASE, 0, "t::a")  # measured before the fault
+        with pytest.raises(CaseFailed) as caught:
+            session.run_round(CASE, 1, "t::a")
+        assert needle in str(caught.value) and "a fresh harness takes the next test" in str(caught.value)
+        assert "faulty.log" in str(caught.value) or fault == "hang"
+        outcome, problems = session.run_round(CASE, 0, "t::b")
+        assert problems == [] and outcome.result["chunk_count"] == 3
+    finally:
+        session.close()
+    assert len(starts) == 2
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert [r["case"] for r in on_disk] == [CASE.id, CASE.id] and len(session.faults) == 1
+
+
+def test_an_error_event_keeps_the_same_harness(tmp_path):
+    session, starts = make_session(tmp_path)
+    try:
+        with pytest.raises(CaseFailed, match="unknown_voice"):
+            session.run_round(Case("int8", "nope", "t", "Hi there."), 0, "t::a")
+        session.run_round(CASE, 0, "t::b")
+    finally:
+        session.close()
+    assert len(starts) == 1
+
+
+def test_missing_file_makes_a_case_unavailable(tmp_path):
+    # The real host engine: fp16 was not given a file, so the case is unavailable with the option to pass.
+    from pytest_kokoro.devices import host_device
+
+    session = KokoroSession(Settings("host", 1, True, 120.0), lambda: host_device(tmp_path, {}, None),
+                            ResultsWriter(tmp_path, "r.json"))
+    try:
+        with pytest.raises(CaseUnavailable, match="--kokoro-model fp16=PATH"):
+            session.run_round(Case("fp16", "jf_alpha", "t", "Hi."), 0, "t::a")
+        with pytest.raises(CaseUnavailable, match="--kokoro-voice-pack"):
+            session.run_round(Case("int8", "af_heart", "t", "Hi."), 0, "t::a")
+    finally:
+        session.close()
