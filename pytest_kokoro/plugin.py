@@ -5,6 +5,8 @@ Only wiring lives here; the logic is in plain modules (session, devices, client,
 
 from __future__ import annotations
 
+import argparse
+import functools
 import itertools
 import statistics
 from pathlib import Path
@@ -19,6 +21,21 @@ from .texts import TextsError, resolve_texts
 
 SESSION_KEY = pytest.StashKey[KokoroSession]()
 CASES_KEY = pytest.StashKey[list[Case]]()
+
+
+class OptionValueError(argparse.ArgumentTypeError, ValueError):
+    """A bad option value; argparse shows an ArgumentTypeError's own message (a plain ValueError's it replaces)."""
+
+
+def _option_type(parse):
+    @functools.wraps(parse)
+    def checked(text: str):
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise OptionValueError(str(error)) from None
+
+    return checked
 
 
 def _comma_list(text: str) -> list[str]:
@@ -81,7 +98,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for flag, (parse, text) in OPTIONS.items():
         dest = flag.lstrip("-").replace("-", "_")
         dest = "kokoro_device" if dest == "device" else dest
-        group.addoption(flag, dest=dest, type=parse, default=None, help=text)
+        group.addoption(flag, dest=dest, type=_option_type(parse), default=None, help=text)
         parser.addini(dest, text)
     group.addoption("--kokoro-warmup", dest="kokoro_warmup", action="store_true", default=None,
                     help="run the warm-up 'Hi.' before each timed round, untimed (default)")
@@ -91,7 +108,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kokoro-wav", dest="kokoro_wav", action="store_true", default=None,
                     help="write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)")
     parser.addini("kokoro_wav", "write WAVs (true/false)", type="bool", default=None)
-    group.addoption("--kokoro-model", dest="kokoro_model", action="append", type=_model_assignment, default=None,
+    group.addoption("--kokoro-model", dest="kokoro_model", action="append", type=_option_type(_model_assignment), default=None,
                     metavar="VARIANT=PATH", help="a model file you have for a variant (host: fp32, fp16 ONNX exports)")
     parser.addini("kokoro_model", "VARIANT=PATH lines", type="linelist", default=[])
 

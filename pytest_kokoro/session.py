@@ -65,6 +65,7 @@ class KokoroSession:
         self.records: dict[str, CaseRecord] = {}
         self.faults: list[str] = []
         self.hello: dict[str, Any] = {}
+        self._loaded_variant: str | None = None
 
     def harness(self) -> HarnessClient:
         if self.client is None:
@@ -80,6 +81,7 @@ class KokoroSession:
     def _discard(self) -> None:
         client, device = self.client, self.device
         self.client = self.device = None
+        self._loaded_variant = None
         if client is not None:
             client.link.close()
         if device is not None:
@@ -89,6 +91,7 @@ class KokoroSession:
         """Run one timed round and keep its result on disk; returns it with the rules it broke (maybe none)."""
         client = self.harness()
         try:
+            self._switch_variant(client, case.variant)
             outcome = client.run(text=case.text, voice=case.voice, variant=case.variant, speed=self.settings.speed,
                                  warmup=self.settings.warmup, send_audio=True, round_index=round_index)
         except HarnessFault as error:
@@ -107,6 +110,12 @@ class KokoroSession:
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
+
+    def _switch_variant(self, client: HarnessClient, variant: str) -> None:
+        """One variant in memory at a time, as the reference's run-all does: release the last before the next."""
+        if self._loaded_variant not in (None, variant):
+            client.unload(self._loaded_variant)
+        self._loaded_variant = variant
 
     @staticmethod
     def check(result: dict[str, Any], outcome: RunOutcome, case: Case) -> list[str]:
