@@ -292,6 +292,31 @@ class IPhoneHarnessClient(HarnessClient):
         return outcome
 
 
+class _SocketWriter:
+    """The writing half of the data channel. Closing it shuts the socket down first: StreamLink closes the writer
+    before the reader, and a buffered reader cannot close while its pump thread waits in readline."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+        self._file = sock.makefile("wb")
+
+    def write(self, data: bytes) -> int:
+        return self._file.write(data)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class IPhoneDevice:
     """One phone: preflight, install, launch (or use the running app), connect, and at the end stop and pull."""
 
@@ -315,6 +340,10 @@ class IPhoneDevice:
         self._socket: socket.socket | None = None
         self._results_before: set[str] | None = None
         self._stopped = False
+
+    def _note(self, line: str) -> None:
+        if line not in self.notes:
+            self.notes.append(line)
 
     # -- preflight -----------------------------------------------------------------------------------------
     def _call(self, action: str, function: Callable[..., T], *args: Any) -> T:
@@ -359,7 +388,7 @@ class IPhoneDevice:
         except AppNotServingError as error:  # lockdownd unreachable: only a manual launch can go on without it
             if self.launch_mode == "auto" or not isinstance(error.__cause__, ConnectionFailedError):
                 raise
-            self.notes.append(f"iphone {udid}: lockdownd did not answer ({error.__cause__}); device facts come from "
+            self._note(f"iphone {udid}: lockdownd did not answer ({error.__cause__}); device facts come from "
                               "the app's hello and the app's own results are not pulled")
             facts = None
         if facts is not None:
@@ -455,7 +484,7 @@ class IPhoneDevice:
             self._results_before = self._list_results()
         sock = self.connect()
         self._socket = sock
-        link = StreamLink(sock.makefile("rb"), sock.makefile("wb"), self.label, on_close=self._close_socket)
+        link = StreamLink(sock.makefile("rb"), _SocketWriter(sock), self.label, on_close=self._close_socket)
         extras = {"device_udid": self.udid}
         if facts is not None:
             extras.update({"product_type": facts.product_type, "ios_version": facts.product_version})

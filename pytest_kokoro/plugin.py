@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from .devices import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, host_device, parse_device, swift_device
-from .results import ResultsWriter
+from .results import ResultsWriter, results_file_name
 from .session import Case, CaseFailed, CaseRecord, CaseUnavailable, KokoroSession, Settings
 from .texts import TextsError, resolve_texts
+from .workers import WORKER_OUTPUT_KEY, ResultsMerger, WorkerSetupError, results_location, worker_device, worker_payload
 
 SESSION_KEY = pytest.StashKey[KokoroSession]()
 CASES_KEY = pytest.StashKey[list[Case]]()
@@ -155,6 +156,10 @@ def _build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, st
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "kokoro: a Kokoro benchmark case (added by pytest-kokoro)")
     device = option(config, "kokoro_device") or parse_device("host")
+    try:
+        device = worker_device(config, device)  # pytest-xdist: worker i drives the i-th phone
+    except WorkerSetupError as error:
+        raise pytest.UsageError(str(error)) from None
     models = _models(config)
     voice_pack = option(config, "kokoro_voice_pack")
     results_dir = Path(option(config, "kokoro_results_dir"))
@@ -172,7 +177,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
         return iphone_device(config, device, results_dir)
 
-    writer = ResultsWriter(results_dir, write_wavs=bool(option(config, "kokoro_wav")))
+    writer = ResultsWriter(*results_location(config, results_dir, results_file_name()),
+                           write_wavs=bool(option(config, "kokoro_wav")))
     config.stash[SESSION_KEY] = KokoroSession(settings, make_device, writer)
 
 
@@ -278,6 +284,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     from .report import summary_lines
 
+    _workers_summary(terminalreporter, config)
     session = config.stash.get(SESSION_KEY, None)
     if session is None or not session.records:
         return
@@ -288,3 +295,52 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     terminalreporter.write_line(f"results: {session.writer.path}")
     for fault in session.faults:
         terminalreporter.write_line(f"harness fault: {fault}")
+
+# -- pytest-xdist: one worker per phone, one results file (see workers.py) --------------------------------------------
+MERGER_KEY = pytest.StashKey[ResultsMerger]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    kokoro = config.stash.get(SESSION_KEY, None)
+    if kokoro is not None and hasattr(config, "workeroutput"):
+        from .iphone import run_state
+
+        config.workeroutput[WORKER_OUTPUT_KEY] = worker_payload(kokoro, run_state(config)[1])
+    merger = config.stash.get(MERGER_KEY, None)
+    if merger is not None and kokoro is not None:
+        written = merger.write(kokoro.writer.path)
+        if written:
+            config.stash[MERGED_KEY] = written
+
+
+MERGED_KEY = pytest.StashKey[tuple]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    payload = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if payload is not None:
+        config = node.config
+        if MERGER_KEY not in config.stash:
+            config.stash[MERGER_KEY] = ResultsMerger()
+        config.stash[MERGER_KEY].add(node.workerinput["workerid"], payload)
+
+
+def _workers_summary(terminalreporter, config: pytest.Config) -> None:
+    """The controller's summary under pytest-xdist: all workers' cases and where the merged files are."""
+    from .report import summary_lines
+
+    merger, written = config.stash.get(MERGER_KEY, None), config.stash.get(MERGED_KEY, None)
+    if merger is None or not written:
+        return
+    terminalreporter.section("kokoro (all workers)")
+    simulated = any(p["hello"].get("simulated") for p in merger.payloads.values())
+    for line in summary_lines(merger.records, option(config, "kokoro_device").label, simulated):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"results: {written[0]}")
+    terminalreporter.write_line(f"pytest-benchmark: {written[1]}")
+    for fault in merger.faults:
+        terminalreporter.write_line(f"harness fault: {fault}")
+    return True
