@@ -161,6 +161,25 @@ def serve(harness: Harness, stream: IO[bytes]) -> None:
             return
 
 
+class InjectedSlowdown:
+    """FAULT INJECTION for testing the regression gates: makes every synthesis ``fraction`` slower by sleeping
+    after it. Turned on only by PYTEST_KOKORO_INJECT_SLOWDOWN; its results say so in engine_version."""
+
+    def __init__(self, engine: OnnxKokoroEngine, fraction: float):
+        self._engine = engine
+        self._fraction = fraction
+        self.version = f"{engine.version} + injected slowdown {fraction:.0%}"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def synthesize(self, *args: Any) -> np.ndarray:
+        started = time.perf_counter()
+        samples = self._engine.synthesize(*args)
+        time.sleep((time.perf_counter() - started) * self._fraction)
+        return samples
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pytest_kokoro.harness", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", default=[], metavar="VARIANT=PATH",
@@ -188,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     def emit(message: dict[str, Any]) -> None:
         events.write(protocol.encode(message))
 
-    harness = Harness(OnnxKokoroEngine(args.models, args.voice_pack), emit)
+    engine = OnnxKokoroEngine(args.models, args.voice_pack)
+    slowdown = float(os.environ.get("PYTEST_KOKORO_INJECT_SLOWDOWN") or 0)
+    harness = Harness(InjectedSlowdown(engine, slowdown) if slowdown else engine, emit)
     try:
         serve(harness, sys.stdin.buffer)
     except BrokenPipeError:

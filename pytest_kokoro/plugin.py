@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 
+from .baselines import BaselineStore, validate_name
 from .devices import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, host_device, parse_device, swift_device
+from .gatekeeper import GateKeeper, GateSetupError
+from .gates import GateSpec, check_budget, metric_values, parse_gate_spec
 from .results import ResultsWriter, results_file_name
 from .session import Case, CaseFailed, CaseRecord, CaseUnavailable, KokoroSession, Settings
 from .texts import TextsError, resolve_texts
@@ -22,6 +25,7 @@ from .workers import WORKER_OUTPUT_KEY, ResultsMerger, WorkerSetupError, results
 
 SESSION_KEY = pytest.StashKey[KokoroSession]()
 CASES_KEY = pytest.StashKey[list[Case]]()
+GATES_KEY = pytest.StashKey[GateKeeper]()
 
 
 class OptionValueError(argparse.ArgumentTypeError, ValueError):
@@ -86,12 +90,17 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
     "--kokoro-timeout": (_positive_float, "seconds to wait for any event from the harness before calling it hung "
                                           "(default: 120)"),
+    "--kokoro-baseline": (str, "compare with this baseline (a name saved for this device, or a path); fail a case "
+                               "only for a significant regression beyond --kokoro-gate"),
+    "--kokoro-save-baseline": (validate_name, "store this run as a baseline under NAME (per device identity)"),
+    "--kokoro-gate": (parse_gate_spec, "regression thresholds, e.g. rtf=10%,ttfa=15%,alpha=0.01 (the defaults)"),
+    "--kokoro-baselines-dir": (str, "where baselines are stored (default: kokoro-baselines)"),
     "--kokoro-app": (str, "iphone: the harness app (.ipa or .app) to install when it is missing or outdated"),
     "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
                                       "already running, started from Xcode)"),
     "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
 }
-DEFAULTS = {"kokoro_launch": "auto", "kokoro_port": 7341, "kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
+DEFAULTS = {"kokoro_baselines_dir": "kokoro-baselines", "kokoro_launch": "auto", "kokoro_port": 7341, "kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -154,7 +163,8 @@ def _build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, st
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "kokoro: a Kokoro benchmark case (added by pytest-kokoro)")
+    config.addinivalue_line("markers", "kokoro_budget(rtf=None, ttfa=None, inference=None): absolute caps on a "
+                                       "case's median real-time factor, time to first audio and inference time (s)")
     device = option(config, "kokoro_device") or parse_device("host")
     try:
         device = worker_device(config, device)  # pytest-xdist: worker i drives the i-th phone
@@ -180,6 +190,9 @@ def pytest_configure(config: pytest.Config) -> None:
     writer = ResultsWriter(*results_location(config, results_dir, results_file_name()),
                            write_wavs=bool(option(config, "kokoro_wav")))
     config.stash[SESSION_KEY] = KokoroSession(settings, make_device, writer)
+    config.stash[GATES_KEY] = GateKeeper(BaselineStore(Path(option(config, "kokoro_baselines_dir"))),
+                                         option(config, "kokoro_gate") or GateSpec(),
+                                         option(config, "kokoro_baseline"), option(config, "kokoro_save_baseline"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -211,23 +224,47 @@ class ReplayClock:
 
 @pytest.fixture
 def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSession, benchmark):
-    """Run a case's timed rounds on the device, check every result, and hand the timings to pytest-benchmark."""
+    """Run a case's timed rounds on the device, check every result, gate it against the baseline and budgets,
+    and hand the timings to pytest-benchmark."""
+    keeper = request.config.stash[GATES_KEY]
+    budget = request.node.get_closest_marker("kokoro_budget")
 
-    def run(case: Case) -> CaseRecord:
-        nodeid = request.node.nodeid
-        problems: list[str] = []
-        for round_index in range(kokoro_session.settings.rounds):
+    def measure(case: Case, first_round: int) -> tuple[list[dict[str, Any]], list[str]]:
+        results, problems = [], []
+        for round_index in range(first_round, first_round + kokoro_session.settings.rounds):
             try:
-                _, broken = kokoro_session.run_round(case, round_index, nodeid)
+                outcome, broken = kokoro_session.run_round(case, round_index, request.node.nodeid)
             except CaseUnavailable as error:
                 pytest.skip(str(error))
             except CaseFailed as error:
                 pytest.fail(str(error), pytrace=False)
+            results.append(kokoro_session.records[request.node.nodeid].results[-1])
             problems += [f"round {round_index}: {p}" for p in broken]
-        record = kokoro_session.records[nodeid]
+        return results, problems
+
+    def run(case: Case) -> CaseRecord:
+        results, problems = measure(case, 0)
+        record = kokoro_session.records[request.node.nodeid]
+        failures = [f"{case.id} broke the result rules:", *problems] if problems else []
+        if keeper.gating and not problems:
+            try:
+                regressions = [v for v in keeper.judge(case.id, results) if v.is_regression]
+                if regressions:
+                    # Measured again once before failing: a regression must show up twice to count.
+                    results, problems = measure(case, len(record.results))
+                    regressions = [v for v in keeper.judge(case.id, results) if v.is_regression]
+                    failures += [f"round {p}" for p in problems]
+            except GateSetupError as error:
+                pytest.fail(str(error), pytrace=False)
+            failures += [f"{case.id}: {v.message()} (confirmed on a second measurement)" for v in regressions]
+        if budget is not None:
+            try:
+                failures += [f"{case.id}: {m}" for m in check_budget(metric_values(results), budget.kwargs)]
+            except ValueError as error:
+                raise pytest.UsageError(f"{request.node.nodeid}: kokoro_budget: {error}") from None
         _feed_benchmark(benchmark, record)
-        if problems:
-            pytest.fail(f"{case.id} broke the result rules:\n" + "\n".join(problems), pytrace=False)
+        if failures:
+            pytest.fail("\n".join(failures), pytrace=False)
         return record
 
     return run
@@ -293,8 +330,16 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
                               bool(session.hello.get("simulated"))):
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {session.writer.path}")
+    keeper = config.stash[GATES_KEY]
+    for case_id, verdicts in keeper.verdicts.items():
+        for verdict in verdicts:
+            terminalreporter.write_line(f"gate {case_id}: {verdict.message()}")
+    if keeper.save_as:
+        for path in keeper.save([(r.case.id, r.results) for r in session.records.values()]):
+            terminalreporter.write_line(f"baseline saved: {path}")
     for fault in session.faults:
         terminalreporter.write_line(f"harness fault: {fault}")
+
 
 # -- pytest-xdist: one worker per phone, one results file (see workers.py) --------------------------------------------
 MERGER_KEY = pytest.StashKey[ResultsMerger]()
@@ -328,13 +373,13 @@ def pytest_testnodedown(node, error) -> None:
         config.stash[MERGER_KEY].add(node.workerinput["workerid"], payload)
 
 
-def _workers_summary(terminalreporter, config: pytest.Config) -> None:
+def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
     """The controller's summary under pytest-xdist: all workers' cases and where the merged files are."""
     from .report import summary_lines
 
     merger, written = config.stash.get(MERGER_KEY, None), config.stash.get(MERGED_KEY, None)
     if merger is None or not written:
-        return
+        return False
     terminalreporter.section("kokoro (all workers)")
     simulated = any(p["hello"].get("simulated") for p in merger.payloads.values())
     for line in summary_lines(merger.records, option(config, "kokoro_device").label, simulated):
