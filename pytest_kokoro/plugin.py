@@ -99,6 +99,8 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
                                       "already running, started from Xcode)"),
     "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
+    "--kokoro-fuzz-profile": (str, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or nightly (500) "
+                                   "(default: $HYPOTHESIS_PROFILE, else ci)"),
 }
 DEFAULTS = {"kokoro_baselines_dir": "kokoro-baselines", "kokoro_launch": "auto", "kokoro_port": 7341, "kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
 

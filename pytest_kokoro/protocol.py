@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,7 @@ def parse_request(line: bytes | str) -> Request:
     if unknown:
         raise ProtocolError("unknown_field", f"{kind} request has unknown fields {unknown}; allowed: {sorted(spec)}",
                             request_id=request_id)
+    data = {name: drop_lone_surrogates(value) if isinstance(value, str) else value for name, value in data.items()}
     fields: dict[str, Any] = {}
     for name, (types, default) in spec.items():
         if name not in data:
@@ -138,9 +140,30 @@ def parse_request(line: bytes | str) -> Request:
     return Request(kind, fields)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def drop_lone_surrogates(text: str) -> str:
+    """``text`` without lone surrogates: they are no Unicode scalar values, so no harness can keep them."""
+    return _LONE_SURROGATE.sub("", text)
+
+
+def as_received(text: str) -> str:
+    """The string a harness reads when the host sends ``text``: a high surrogate followed by a low one is, once
+    escaped, the character the pair encodes (JSON's rule); any other surrogate is dropped."""
+    return drop_lone_surrogates(json.loads(encode({"text": text}))["text"])
+
+
 def encode(message: dict[str, Any]) -> bytes:
-    """One message as a line on the wire: keys in the order given, UTF-8, newline-terminated."""
-    return json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode("utf-8") + b"\n"
+    """One message as a line on the wire: keys in the order given, UTF-8, newline-terminated.
+
+    A Python str can hold lone surrogates, which UTF-8 cannot; they go out as their ``\\uXXXX`` JSON escapes
+    (so the line stays valid UTF-8) and the harness that reads them drops them (docs/protocol.md, text cleaning).
+    """
+    line = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    # Surrogates can only stand inside JSON strings, where an escape means the same code point.
+    line = _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
+    return line.encode("utf-8") + b"\n"
 
 
 def request(kind: str, **fields: Any) -> dict[str, Any]:

@@ -111,6 +111,30 @@ class KokoroSession:
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
 
+    def run_unrecorded(self, text: str, voice: str, variant: str, *, timeout: float | None = None) -> RunOutcome:
+        """One run that is no benchmark round (fuzzing): no warm-up, audio sent, nothing written or recorded.
+
+        Raises HarnessError as the harness answered, or HarnessFault after discarding the harness (recorded in
+        ``faults``), so that the next call starts a fresh one.
+        """
+        client = self.harness()
+        try:
+            self._switch_variant(client, variant)
+            return client.run(text=text, voice=voice, variant=variant, speed=self.settings.speed, warmup=False,
+                              send_audio=True, timeout=timeout)
+        except HarnessFault as error:
+            self.replace_harness(f"unrecorded run of {text[:60]!r}: {error}")
+            raise
+        except HarnessError as error:
+            if error.fatal:
+                self._discard()
+            raise
+
+    def replace_harness(self, fault: str) -> None:
+        """Record a harness fault and discard the harness; the next ``harness()`` starts a fresh one."""
+        self.faults.append(fault)
+        self._discard()
+
     def _switch_variant(self, client: HarnessClient, variant: str) -> None:
         """One variant in memory at a time, as the reference's run-all does: release the last before the next."""
         if self._loaded_variant not in (None, variant):

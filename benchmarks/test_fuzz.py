@@ -1,0 +1,47 @@
+"""Fuzz the selected device's harness with empty and odd texts (docs/fuzzing.md).
+
+Every text must end in a valid result or a typed error event about the text, and the harness must answer a ping
+afterwards; a crash, hang or garbage line fails. Uses the run's harness (kokoro_session); writes no results.
+
+    pytest benchmarks/test_fuzz.py [--device=swift|iphone] [--kokoro-fuzz-profile=nightly]
+"""
+
+import pytest
+from hypothesis import given
+
+from pytest_kokoro.client import HarnessError, HarnessFault
+from pytest_kokoro.fuzz_texts import fuzz_texts
+from pytest_kokoro.fuzzing import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
+from pytest_kokoro.plugin import CASES_KEY, option
+from pytest_kokoro.session import CaseFailed
+
+
+def test_odd_texts_never_break_the_harness(kokoro_session, request):
+    try:
+        fuzz_settings = profile_settings(option(request.config, "kokoro_fuzz_profile"))
+    except ValueError as error:
+        raise pytest.UsageError(f"--kokoro-fuzz-profile: {error}") from None
+    first = request.config.stash[CASES_KEY][0]  # the matrix's first variant and voice
+    timeout = min(EVENT_TIMEOUT, kokoro_session.settings.timeout)
+
+    @fuzz_settings
+    @given(text=fuzz_texts())
+    def odd_text_is_answered(text):
+        try:
+            outcome = kokoro_session.run_unrecorded(text, first.voice, first.variant, timeout=timeout)
+        except HarnessFault as error:
+            pytest.fail(f"the harness crashed, hung or wrote garbage on {text!r}: {error}", pytrace=False)
+        except CaseFailed as error:
+            pytest.fail(str(error), pytrace=False)
+        except HarnessError as error:
+            problems = error_problems(error, text)
+        else:
+            problems = result_problems(outcome, text)
+        try:
+            kokoro_session.harness().ping(timeout)
+        except HarnessFault as error:
+            kokoro_session.replace_harness(f"no pong after {text!r}: {error}")
+            problems.append(f"the harness did not answer a ping afterwards: {error}")
+        assert not problems, f"{first.variant}/{first.voice} on {text!r}:\n" + "\n".join(problems)
+
+    odd_text_is_answered()
