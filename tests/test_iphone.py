@@ -360,9 +360,7 @@ def test_iphone_compare_results_names_the_sentence_timings():
 
 # -- the real pytest run through the plugin -----------------------------------------------------------------------
 def run_benchmarks(pytester, *args):
-    # pytest-benchmark warns "fixture was not used" for a case that failed before its rounds were fed to it.
-    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n"
-                     "    ignore:Benchmark fixture was not used at all in this test:pytest_benchmark.logger.PytestBenchmarkWarning\n")
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n")
     shutil.copy(ROOT / "benchmarks" / "test_kokoro.py", pytester.path / "test_kokoro.py")
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--kokoro-texts", "short", "--kokoro-rounds", "2",
                                          "--kokoro-voices", "af_heart,am_onyx", "--kokoro-variants", "4bit",
