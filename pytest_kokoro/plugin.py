@@ -77,6 +77,13 @@ def _launch_mode(text: str) -> str:
     return text
 
 
+def _fuzz_profile(text: str) -> str:
+    if text not in ("ci", "nightly"):
+        raise ValueError(f"unknown fuzz profile {text!r}: use ci or nightly (HYPOTHESIS_PROFILE may name any "
+                         "hypothesis profile you registered)")
+    return text
+
+
 # name -> (type, help, ini type). Every option is also an ini key of the same name with dashes as underscores.
 OPTIONS: dict[str, tuple[Any, str]] = {
     "--device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
@@ -93,14 +100,14 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-baseline": (str, "compare with this baseline (a name saved for this device, or a path); fail a case "
                                "only for a significant regression beyond --kokoro-gate"),
     "--kokoro-save-baseline": (validate_name, "store this run as a baseline under NAME (per device identity)"),
-    "--kokoro-gate": (parse_gate_spec, "regression thresholds, e.g. rtf=10%,ttfa=15%,alpha=0.01 (the defaults)"),
+    "--kokoro-gate": (parse_gate_spec, "regression thresholds, e.g. rtf=10%%,ttfa=15%%,alpha=0.01 (the defaults)"),
     "--kokoro-baselines-dir": (str, "where baselines are stored (default: kokoro-baselines)"),
     "--kokoro-app": (str, "iphone: the harness app (.ipa or .app) to install when it is missing or outdated"),
     "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
                                       "already running, started from Xcode)"),
     "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
-    "--kokoro-fuzz-profile": (str, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or nightly (500) "
-                                   "(default: $HYPOTHESIS_PROFILE, else ci)"),
+    "--kokoro-fuzz-profile": (_fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or "
+                                             "nightly (500) (default: $HYPOTHESIS_PROFILE, else ci)"),
 }
 DEFAULTS = {"kokoro_baselines_dir": "kokoro-baselines", "kokoro_launch": "auto", "kokoro_port": 7341, "kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
 
@@ -111,7 +118,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest = flag.lstrip("-").replace("-", "_")
         dest = "kokoro_device" if dest == "device" else dest
         group.addoption(flag, dest=dest, type=_option_type(parse), default=None, help=text)
-        parser.addini(dest, text)
+        parser.addini(dest, text.replace("%%", "%"))
     group.addoption("--kokoro-warmup", dest="kokoro_warmup", action="store_true", default=None,
                     help="run the warm-up 'Hi.' before each timed round, untimed (default)")
     group.addoption("--no-kokoro-warmup", dest="kokoro_warmup", action="store_false",
@@ -305,8 +312,7 @@ def _feed_benchmark(benchmark, record: CaseRecord) -> None:
         "median_rtf": statistics.median(record.values("real_time_factor")),
         "median_ttfa": statistics.median(record.values("time_to_first_audio")),
     })
-    if benchmark.disabled:
-        return
+    # Used even when pytest-benchmark is disabled (pytest-xdist): then it calls the target once and records nothing.
     benchmark._timer = ReplayClock(durations)  # pytest-benchmark reads its timer from here; see ReplayClock
     benchmark.pedantic(lambda: None, rounds=len(durations), iterations=1)
 
