@@ -88,7 +88,7 @@ def _part_file(package: str) -> tuple[Path, str | None]:
     raise ModelFileError(f"{package} has no part.bin: {REINSTALL_HINT}")
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -107,7 +107,7 @@ def int8_model_path() -> Path:
     for package, (path, recorded) in zip(PART_PACKAGES, parts):
         if not path.is_file():
             raise ModelFileError(f"{path} ({package}) is missing: {REINSTALL_HINT}")
-        if recorded is not None and _sha256(path) != recorded:
+        if recorded is not None and sha256_of(path) != recorded:
             raise ModelFileError(f"{path} ({package}) is corrupt (sha256 differs from its wheel RECORD): {REINSTALL_HINT}")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".onnx.{os.getpid()}.partial")

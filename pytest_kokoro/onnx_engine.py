@@ -6,7 +6,6 @@ English text is phonemized with espeak-ng (through kokoro-onnx's tokenizer, whic
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,11 +170,8 @@ _SHA_CACHE: dict[tuple[str, float], str] = {}
 
 
 def _file_sha256(path: Path) -> str:
+    """A user file's sha256, computed once per file version (it identifies the weights in baselines)."""
     key = (str(path), path.stat().st_mtime)
     if key not in _SHA_CACHE:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _SHA_CACHE[key] = digest.hexdigest()
+        _SHA_CACHE[key] = model_files.sha256_of(path)
     return _SHA_CACHE[key]

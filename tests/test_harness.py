@@ -105,3 +105,27 @@ def test_real_harness_end_to_end_on_a_short_text():
     assert audio.size == result["samples"] and np.abs(audio).max() > 0.05
     assert result["variant_sha256"] == "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
     assert 0 < result["peak_memory_gb"] < 8 and result["memory_source"] == "VmHWM"
+
+
+def test_user_model_files_are_variants_and_bad_ones_are_explained(tmp_path):
+    """--model VARIANT=PATH: a real file becomes a variant (here the int8 export under another name); a broken or
+    missing file gets a message that says what to do, and the harness serves on."""
+    from pytest_kokoro.model_files import int8_model_path
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    requests = [{"type": "hello", "protocol": 1},
+                {"type": "load", "variant": "mine"},
+                {"type": "load", "variant": "broken"},
+                {"type": "load", "variant": "fp16"},
+                {"type": "ping", "id": "p"}, {"type": "shutdown"}]
+    done = subprocess.run([sys.executable, "-m", "pytest_kokoro.harness", "--model", f"mine={int8_model_path()}",
+                           "--model", f"broken={broken}"], input=b"".join(map(encode, requests)),
+                          capture_output=True, timeout=300)
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert events[0]["variants"] == ["int8", "broken", "mine"]
+    assert events[1]["type"] == "loaded" and events[1]["model_name"] == "kokoro-v1.0.int8.onnx"
+    assert events[1]["variant_sha256"] == "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
+    assert events[2]["code"] == "missing_file" and "not a loadable ONNX model" in events[2]["message"]
+    assert events[3]["code"] == "missing_file" and "--kokoro-model fp16=PATH" in events[3]["message"]
+    assert [e["type"] for e in events[4:]] == ["pong", "bye"]
