@@ -25,10 +25,17 @@ def main() -> int:
     parser.add_argument("--fault", choices=["crash", "hang", "garbage", "close", "none"], default="none")
     parser.add_argument("--on-run", type=int, default=1)
     parser.add_argument("--state", help="a file that marks the fault as spent")
+    parser.add_argument("--fault-sequence", help="crash,hang,...: each new process takes the next fault; with --state")
     args = parser.parse_args()
     out = sys.stdout.buffer
     runs = 0
     spent = bool(args.state) and Path(args.state).exists()
+    if args.fault_sequence:
+        taken = int(Path(args.state).read_text()) if spent else 0
+        sequence = args.fault_sequence.split(",")
+        Path(args.state).write_text(str(taken + 1))
+        args.fault = sequence[taken] if taken < len(sequence) else "none"
+        args.state, spent = None, False
 
     def emit(message):
         out.write(protocol.encode(message))

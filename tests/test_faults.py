@@ -74,3 +74,23 @@ def test_missing_file_makes_a_case_unavailable(tmp_path):
             session.run_round(Case("int8", "af_heart", "t", "Hi."), 0, "t::a")
     finally:
         session.close()
+
+
+def test_one_run_survives_every_kind_of_fault_in_a_row(tmp_path):
+    """Four faults injected into one session (crash, hang, garbage, closed stream): four failed rounds, four fresh
+    harnesses, and every other round measured and on disk."""
+    session, starts = make_session(tmp_path, "--fault-sequence", "crash,hang,garbage,close", "--on-run", "2",
+                                   timeout=2.0)
+    outcomes = []
+    try:
+        for attempt in range(10):
+            try:
+                session.run_round(CASE, attempt, "t::a")
+                outcomes.append("ok")
+            except CaseFailed:
+                outcomes.append("fault")
+    finally:
+        session.close()
+    assert outcomes == ["ok", "fault"] * 4 + ["ok", "ok"]
+    assert len(starts) == 5 and len(session.faults) == 4
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 6
