@@ -86,8 +86,9 @@ class SubprocessDevice:
         return client
 
     def _exit_status(self, process: subprocess.Popen) -> str:
-        code = process.poll()
-        if code is None:
+        try:  # a harness that just closed its stream is usually exiting: give it a moment to report its status
+            code = process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
             return f"still running; its log: {self.log_path}"
         return f"exit status {code}; its log: {self.log_path}"
 
