@@ -13,7 +13,7 @@ from pytest_kokoro.client import HarnessError, HarnessFault
 from pytest_kokoro.fuzz_texts import fuzz_texts
 from pytest_kokoro.fuzzing import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
 from pytest_kokoro.plugin import CASES_KEY, option
-from pytest_kokoro.session import CaseFailed
+from pytest_kokoro.session import UNAVAILABLE_CODES, CaseFailed
 
 
 def test_odd_texts_never_break_the_harness(kokoro_session, request):
@@ -23,6 +23,14 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
         pytest.fail(str(error), pytrace=False)
     first = request.config.stash[CASES_KEY][0]  # the matrix's first variant and voice
     timeout = min(EVENT_TIMEOUT, kokoro_session.settings.timeout)
+    try:  # loads the variant once, and finds out whether it can run here at all
+        kokoro_session.run_unrecorded("Hello.", first.voice, first.variant, timeout=kokoro_session.settings.timeout)
+    except HarnessError as error:
+        if error.code in UNAVAILABLE_CODES:
+            pytest.skip(f"{first.variant}/{first.voice}: {error.message}")
+        pytest.fail(f"{first.variant}/{first.voice} cannot run a plain sentence: {error}", pytrace=False)
+    except (HarnessFault, CaseFailed) as error:
+        pytest.fail(f"the harness fails on a plain sentence: {error}", pytrace=False)
 
     @fuzz_settings
     @given(text=fuzz_texts())

@@ -74,6 +74,12 @@ def test_fuzz_is_one_test_beside_the_matrix(fuzz):
     result.stdout.fnmatch_lines(["test_fuzz.py::test_odd_texts_never_break_the_harness", "3 tests collected*"])
 
 
+def test_a_variant_without_its_model_file_skips_the_fuzz_test_with_the_reason(fuzz):
+    result = fuzz.runpytest_subprocess("--kokoro-variants=fp16", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*SKIPPED*fp16/jf_alpha*--kokoro-model fp16=PATH*"])
+
+
 def test_an_unknown_profile_is_a_usage_error_that_names_the_profiles(fuzz):
     result = fuzz.runpytest("--kokoro-fuzz-profile=weekly")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
