@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pytest_kokoro.gates import METRIC_RESULT_KEYS
+from pytest_kokoro.gates import STORED_RESULT_KEYS
 
 Cases = dict[str, dict[str, list[float]]]
 
@@ -251,8 +251,8 @@ def _validated_cases(cases: Any, source: str) -> Cases:
 
 
 def _validated_values(source: str, case_id: str, metric: Any, values: Any) -> list[float]:
-    if metric not in METRIC_RESULT_KEYS:
-        known = ", ".join(sorted(METRIC_RESULT_KEYS))
+    if metric not in STORED_RESULT_KEYS:
+        known = ", ".join(sorted(STORED_RESULT_KEYS))
         raise BaselineFormatError(f"{source}: case {case_id!r} has unknown metric {metric!r}; known: {known}")
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise BaselineFormatError(f"{source}: {case_id!r} {metric} must be a list of numbers")

@@ -5,12 +5,26 @@ The statistics are in gates.py, the storage in baselines.py; this joins them to 
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .baselines import BaselineError, BaselineStore, DeviceIdentity
-from .gates import GateSpec, Verdict, compare, metric_values
+from .gates import GateSpec, Verdict, calibrated, compare, metric_values
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict on one metric of one case, with the message a user reads."""
+
+    verdict: Verdict
+    message: str
+
+    @property
+    def is_regression(self) -> bool:
+        return self.verdict.is_regression
 
 
 class GateSetupError(Exception):
@@ -24,7 +38,7 @@ class GateKeeper:
         self.baseline_ref = baseline
         self.save_as = save_as
         self._baselines: dict[DeviceIdentity, Any] = {}
-        self.verdicts: dict[str, list[Verdict]] = {}
+        self.judgements: dict[str, list[Judgement]] = {}
 
     @property
     def gating(self) -> bool:
@@ -41,19 +55,34 @@ class GateKeeper:
             raise GateSetupError(f"--kokoro-baseline {self.baseline_ref}: {found}")
         return found
 
-    def judge(self, case_id: str, results: Sequence[Mapping[str, Any]]) -> list[Verdict]:
-        """Verdicts for each gated metric of one case; raises GateSetupError when there is nothing to compare with."""
+    def judge(self, case_id: str, results: Sequence[Mapping[str, Any]]) -> list[Judgement]:
+        """A judgement per gated metric of one case; raises GateSetupError when there is nothing to compare with.
+
+        When both sides carry calibration times, each round's value is divided by its round's calibration time
+        first, so a machine that is busier or throttled than when the baseline was taken does not read as a
+        regression (and a slower engine still does).
+        """
         baseline = self._baseline_for(DeviceIdentity.from_result(results[0]))
         if case_id not in baseline.cases:
             raise GateSetupError(f"baseline {baseline.name!r} ({baseline.path}) has no case {case_id}; "
                                  f"it has: {', '.join(sorted(baseline.cases)) or 'none'}. Save a baseline that "
                                  "includes it with --kokoro-save-baseline")
-        candidate = metric_values(results)
-        verdicts = [compare(metric, baseline.cases[case_id].get(metric, []), candidate[metric], threshold,
-                            self.spec.alpha)
-                    for metric, threshold in self.spec.thresholds.items()]
-        self.verdicts[case_id] = verdicts
-        return verdicts
+        base, candidate = baseline.cases[case_id], metric_values(results)
+        judgements = []
+        for metric, threshold in self.spec.thresholds.items():
+            base_calibrated, candidate_calibrated = calibrated(base, metric), calibrated(candidate, metric)
+            if base_calibrated is not None and candidate_calibrated is not None:
+                verdict = compare(f"{metric}/calibration", base_calibrated, candidate_calibrated, threshold,
+                                  self.spec.alpha)
+                raw = (f"; raw medians {_median(candidate[metric]):.3g} vs {_median(base[metric]):.3g}, "
+                       f"calibration {_median(candidate['calibration']) * 1000:.1f} vs "
+                       f"{_median(base['calibration']) * 1000:.1f} ms")
+            else:
+                verdict = compare(metric, base.get(metric, []), candidate[metric], threshold, self.spec.alpha)
+                raw = ""
+            judgements.append(Judgement(verdict, verdict.message() + raw))
+        self.judgements[case_id] = judgements
+        return judgements
 
     def save(self, cases: Iterable[tuple[str, Sequence[Mapping[str, Any]]]]) -> list[Path]:
         """Store the run's cases as baseline ``save_as``, one file per device identity."""
@@ -62,3 +91,7 @@ class GateKeeper:
             if results:
                 by_identity.setdefault(DeviceIdentity.from_result(results[0]), {})[case_id] = metric_values(results)
         return [self.store.save(self.save_as, identity, cases) for identity, cases in by_identity.items()]
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")

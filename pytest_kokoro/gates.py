@@ -21,6 +21,10 @@ METRIC_RESULT_KEYS: dict[str, str] = {
     "ttfa": "time_to_first_audio",
     "inference": "inference_time",
 }
+# Not a gated metric: the seconds a fixed CPU workload took right before each round (pytest_kokoro/calibration.py).
+# Stored with the metrics so gates can divide by it and tell a busier machine from slower code.
+CALIBRATION = "calibration"
+STORED_RESULT_KEYS: dict[str, str] = {**METRIC_RESULT_KEYS, CALIBRATION: "calibration_time"}
 DEFAULT_THRESHOLDS: dict[str, float] = {"rtf": 0.10, "ttfa": 0.15}
 DEFAULT_ALPHA = 0.01
 # Below three rounds a median is one or two numbers and no rank test can say anything.
@@ -350,13 +354,21 @@ def _percent(fraction: float) -> str:
 
 def metric_values(rounds: Iterable[Mapping[str, object]]) -> dict[str, list[float]]:
     """Per-round values of each metric from one case's result dicts (``rtf`` from real_time_factor, ...)."""
-    values: dict[str, list[float]] = {metric: [] for metric in METRIC_RESULT_KEYS}
+    values: dict[str, list[float]] = {metric: [] for metric in STORED_RESULT_KEYS}
     for result in rounds:
-        for metric, key in METRIC_RESULT_KEYS.items():
+        for metric, key in STORED_RESULT_KEYS.items():
             value = result.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 values[metric].append(float(value))
     return values
+
+
+def calibrated(values: Mapping[str, Sequence[float]], metric: str) -> list[float] | None:
+    """Per-round ``metric`` divided by that round's calibration time; None when the rounds lack calibration."""
+    data, calibration = values.get(metric) or [], values.get(CALIBRATION) or []
+    if not data or len(calibration) != len(data) or any(c <= 0 for c in calibration):
+        return None
+    return [value / seconds for value, seconds in zip(data, calibration)]
 
 
 def check_budget(result_values: Mapping[str, Sequence[float]], budgets: Mapping[str, float]) -> list[str]:

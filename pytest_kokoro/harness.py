@@ -19,6 +19,7 @@ from typing import IO, Any
 import numpy as np
 
 from . import __version__, protocol
+from .calibration import measure_calibration
 from .memory import PeakMemoryMeter
 from .metrics import SAMPLE_RATE, NoAudioError, derive_metrics, time_to_first_audible
 from .onnx_engine import EngineError, OnnxKokoroEngine
@@ -95,6 +96,7 @@ class Harness:
         voice = self.engine.voice(request.voice)
         if request.warmup:
             self.engine.synthesize(request.variant, WARMUP_TEXT, voice, request.voice, request.speed)
+        calibration_time = measure_calibration()
         self.memory.reset()
         times: list[float] = []
         counts: list[int] = []
@@ -134,6 +136,7 @@ class Harness:
             "memory_source": self.memory.source, "engine": self.engine.name, "engine_version": self.engine.version,
             "harness_version": __version__, "simulated": self.engine.simulated, **self._platform,
             "variant_sha256": load["variant_sha256"], "thermal_state_before": None, "thermal_state_after": None,
+            "calibration_time": calibration_time,
         }
         self.emit({"type": "done", "id": run_id, "result": result})
 

@@ -273,7 +273,7 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
                     failures += [f"round {p}" for p in problems]
             except GateSetupError as error:
                 pytest.fail(str(error), pytrace=False)
-            failures += [f"{case.id}: {v.message()} (confirmed on a second measurement)" for v in regressions]
+            failures += [f"{case.id}: {j.message} (confirmed on a second measurement)" for j in regressions]
         if budget is not None:
             try:
                 failures += [f"{case.id}: {m}" for m in check_budget(metric_values(results), budget.kwargs)]
@@ -364,9 +364,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {session.writer.path}")
     keeper = config.stash[GATES_KEY]
-    for case_id, verdicts in keeper.verdicts.items():
-        for verdict in verdicts:
-            terminalreporter.write_line(f"gate {case_id}: {verdict.message()}")
+    for case_id, judgements in keeper.judgements.items():
+        for judgement in judgements:
+            terminalreporter.write_line(f"gate {case_id}: {judgement.message}")
     if keeper.save_as:
         for path in keeper.save([(r.case.id, r.results) for r in session.records.values()]):
             terminalreporter.write_line(f"baseline saved: {path}")

@@ -73,6 +73,7 @@ class HarnessResult(ReferenceResult):
     variant_sha256: str | None
     thermal_state_before: str | None
     thermal_state_after: str | None
+    calibration_time: float | None
 
 
 HARNESS_EXTRA_KEYS = tuple(k for k in HarnessResult.model_fields if k not in REFERENCE_KEYS)

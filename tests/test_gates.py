@@ -17,6 +17,7 @@ from pytest_kokoro.gates import (
     GateSpec,
     GateSpecError,
     Verdict,
+    calibrated,
     check_budget,
     compare,
     exact_u_counts,
@@ -314,4 +315,22 @@ def test_metric_values_read_the_result_keys():
         {"real_time_factor": 0.3, "time_to_first_audio": 0.9, "inference_time": 1.2},
         {"real_time_factor": 0.32, "time_to_first_audio": 1.0, "inference_time": 1.3},
     ]
-    assert metric_values(rounds) == {"rtf": [0.3, 0.32], "ttfa": [0.9, 1.0], "inference": [1.2, 1.3]}
+    assert metric_values(rounds) == {"rtf": [0.3, 0.32], "ttfa": [0.9, 1.0], "inference": [1.2, 1.3],
+                                     "calibration": []}
+
+
+def test_calibrated_values_divide_each_round_by_its_calibration():
+    values = {"rtf": [0.3, 0.6], "calibration": [0.01, 0.02]}
+    assert calibrated(values, "rtf") == pytest.approx([30.0, 30.0])
+    assert calibrated({"rtf": [0.3, 0.6], "calibration": [0.01]}, "rtf") is None
+    assert calibrated({"rtf": [0.3], "calibration": [0.0]}, "rtf") is None
+    assert calibrated({"rtf": [0.3]}, "rtf") is None
+
+
+def test_a_machine_twice_as_busy_is_not_a_regression_once_calibrated():
+    baseline = {"rtf": [0.30, 0.31, 0.29, 0.30, 0.32, 0.30, 0.31], "calibration": [0.020, 0.021, 0.019, 0.020, 0.021, 0.020, 0.020]}
+    busy = {key: [2 * v for v in values] for key, values in baseline.items()}
+    slower_code = {"rtf": [1.25 * v for v in baseline["rtf"]], "calibration": baseline["calibration"]}
+    assert compare("rtf", baseline["rtf"], busy["rtf"], 0.10).verdict == REGRESSION
+    assert compare("rtf", calibrated(baseline, "rtf"), calibrated(busy, "rtf"), 0.10).verdict == UNCHANGED
+    assert compare("rtf", calibrated(baseline, "rtf"), calibrated(slower_code, "rtf"), 0.10).verdict == REGRESSION

@@ -23,14 +23,14 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
     monkeypatch.setenv("PYTEST_KOKORO_INJECT_SLOWDOWN", "1.0")
     slow = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=fast", "--kokoro-save-baseline=slow")
     slow.assert_outcomes(failed=1)
-    slow.stdout.fnmatch_lines(["*rtf regressed: median * vs baseline * > 10% threshold, Mann-Whitney p=* < 0.01)"
+    slow.stdout.fnmatch_lines(["*rtf/calibration regressed: median * vs baseline * > 10% threshold, Mann-Whitney p=* < 0.01); raw medians *"
                                " (confirmed on a second measurement)*"])
     rounds = [r["round"] for r in json.loads(sorted((suite.path / "results").glob("*.json"))[-1].read_text())]
     assert rounds == list(range(10)), "the regression was measured again before failing"
     monkeypatch.delenv("PYTEST_KOKORO_INJECT_SLOWDOWN")
     fast = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=slow")
     fast.assert_outcomes(passed=1)
-    fast.stdout.fnmatch_lines(["gate int8-jf_alpha-short: rtf improved:*"])
+    fast.stdout.fnmatch_lines(["gate int8-jf_alpha-short: rtf/calibration improved:*"])
 
 
 def test_missing_baseline_and_other_device_say_what_to_do(suite):
