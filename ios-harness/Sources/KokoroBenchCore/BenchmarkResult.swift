@@ -43,6 +43,8 @@ public struct BenchmarkResult: Codable, Equatable {
     public var variantSHA256: String?
     public var thermalStateBefore: String?
     public var thermalStateAfter: String?
+    /// Seconds the fixed CPU workload of `Calibration` took right before T1 (see Calibration.swift); nil if not measured.
+    public var calibrationTime: Double?
     /// Engine- or device-specific keys written after all of the above, in this order.
     public var extras: [(String, JSONValue)] = []
 
@@ -58,6 +60,7 @@ public struct BenchmarkResult: Codable, Equatable {
         case engineVersion = "engine_version", harnessVersion = "harness_version", simulated, platform
         case deviceModel = "device_model", osVersion = "os_version", variantSHA256 = "variant_sha256"
         case thermalStateBefore = "thermal_state_before", thermalStateAfter = "thermal_state_after"
+        case calibrationTime = "calibration_time"
     }
 
     /// Every key this struct writes before `extras`, in order.
@@ -72,7 +75,7 @@ public struct BenchmarkResult: Codable, Equatable {
                 split: String, chunkCount: Int, samples: Int, timeToFirstAudible: Double?, memorySource: String,
                 engine: String, engineVersion: String, harnessVersion: String, simulated: Bool, platform: String,
                 deviceModel: String, osVersion: String, variantSHA256: String?, thermalStateBefore: String?,
-                thermalStateAfter: String?, extras: [(String, JSONValue)] = []) {
+                thermalStateAfter: String?, calibrationTime: Double?, extras: [(String, JSONValue)] = []) {
         self.modelName = modelName; self.modelDescription = modelDescription; self.text = text; self.voice = voice
         self.modelLoadTime = modelLoadTime; self.inferenceTime = inferenceTime; self.totalTime = totalTime
         self.timeToFirstAudio = timeToFirstAudio; self.perSentenceInference = perSentenceInference
@@ -83,7 +86,7 @@ public struct BenchmarkResult: Codable, Equatable {
         self.engine = engine; self.engineVersion = engineVersion; self.harnessVersion = harnessVersion
         self.simulated = simulated; self.platform = platform; self.deviceModel = deviceModel
         self.osVersion = osVersion; self.variantSHA256 = variantSHA256; self.thermalStateBefore = thermalStateBefore
-        self.thermalStateAfter = thermalStateAfter; self.extras = extras
+        self.thermalStateAfter = thermalStateAfter; self.calibrationTime = calibrationTime; self.extras = extras
     }
 
     // MARK: Ordered JSON
@@ -108,6 +111,7 @@ public struct BenchmarkResult: Codable, Equatable {
             ("simulated", .bool(simulated)), ("platform", .string(platform)), ("device_model", .string(deviceModel)),
             ("os_version", .string(osVersion)), ("variant_sha256", opt(variantSHA256)),
             ("thermal_state_before", opt(thermalStateBefore)), ("thermal_state_after", opt(thermalStateAfter)),
+            ("calibration_time", opt(calibrationTime)),
         ]
         pairs.append(contentsOf: extras)
         return .object(pairs)
@@ -166,7 +170,7 @@ public struct BenchmarkResult: Codable, Equatable {
             harnessVersion: try str("harness_version"), simulated: try bool("simulated"), platform: try str("platform"),
             deviceModel: try str("device_model"), osVersion: try str("os_version"),
             variantSHA256: try optStr("variant_sha256"), thermalStateBefore: try optStr("thermal_state_before"),
-            thermalStateAfter: try optStr("thermal_state_after"),
+            thermalStateAfter: try optStr("thermal_state_after"), calibrationTime: try optNum("calibration_time"),
             extras: pairs.filter { !BenchmarkResult.keys.contains($0.0) })
     }
 
@@ -202,7 +206,8 @@ public struct BenchmarkResult: Codable, Equatable {
             osVersion: try c.decode(String.self, forKey: .osVersion),
             variantSHA256: try c.decodeIfPresent(String.self, forKey: .variantSHA256),
             thermalStateBefore: try c.decodeIfPresent(String.self, forKey: .thermalStateBefore),
-            thermalStateAfter: try c.decodeIfPresent(String.self, forKey: .thermalStateAfter))
+            thermalStateAfter: try c.decodeIfPresent(String.self, forKey: .thermalStateAfter),
+            calibrationTime: try c.decodeIfPresent(Double.self, forKey: .calibrationTime))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -227,6 +232,7 @@ public struct BenchmarkResult: Codable, Equatable {
         try c.encode(variantSHA256, forKey: .variantSHA256)
         try c.encode(thermalStateBefore, forKey: .thermalStateBefore)
         try c.encode(thermalStateAfter, forKey: .thermalStateAfter)
+        try c.encode(calibrationTime, forKey: .calibrationTime)
     }
 }
 

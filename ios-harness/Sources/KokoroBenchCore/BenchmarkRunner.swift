@@ -14,21 +14,25 @@ public typealias ChunkHandler = (ChunkEvent, [Float]) throws -> Void
 
 /// Runs one benchmark the way kokoro_benchmark.py does, with its race removed (docs/protocol.md, DESIGN.md
 /// "Measurement rules"): load the variant (timed, 0 and cold=false when already loaded), load the voice, finish the
-/// warm-up, reset the memory peak, start the clock (T1), then synthesize chunk by chunk and timestamp each chunk
-/// on this thread the moment its samples exist.
+/// warm-up, time the fixed calibration workload, reset the memory peak, start the clock (T1), then synthesize chunk
+/// by chunk and timestamp each chunk on this thread the moment its samples exist.
 public final class BenchmarkRunner {
     public let engine: TTSEngine
     public let memory: MemorySampler
     public let platform: PlatformInfo
     public weak var deviceState: DeviceStateProbe?
+    /// Times the fixed CPU workload before each round's clock starts (`calibration_time`); `Calibration.measure`
+    /// unless a test injects another.
+    public let calibrate: () -> Double
     public private(set) var loadedVariant: String?
     private var loadedInfo: VariantInfo?
     public static let warmupText = "Hi."
     public static let audibleThreshold: Float = 0.01
 
     public init(engine: TTSEngine, memory: MemorySampler = MemorySampler(), platform: PlatformInfo = .current,
-                deviceState: DeviceStateProbe? = nil) {
+                deviceState: DeviceStateProbe? = nil, calibrate: @escaping () -> Double = Calibration.measure) {
         self.engine = engine
+        self.calibrate = calibrate
         self.memory = memory
         self.platform = platform
         self.deviceState = deviceState
@@ -111,6 +115,8 @@ public final class BenchmarkRunner {
                 throw HarnessError.wrap(error, context: "the warm-up (\"Hi.\") failed")
             }
         }
+        // After the warm-up (or right away without one), before the memory reset and T1: never timed with the run.
+        let calibrationTime = calibrate()
         memory.resetPeak()
         engine.willStartTimedRun()
 
@@ -166,7 +172,7 @@ public final class BenchmarkRunner {
             memorySource: memory.source, engine: engine.info.name, engineVersion: engine.info.version,
             harnessVersion: HarnessVersion.version, simulated: engine.info.simulated, platform: platform.platform,
             deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
-            thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter,
+            thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter, calibrationTime: calibrationTime,
             extras: engineExtras + stateBefore + stateAfter)
     }
 }

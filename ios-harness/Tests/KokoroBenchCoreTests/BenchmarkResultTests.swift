@@ -25,6 +25,8 @@ final class BenchmarkResultTests: XCTestCase {
             last = found.upperBound
         }
         XCTAssertTrue(line.contains("\"thermal_state_before\": null"), "optional extras are null, not missing")
+        XCTAssertEqual(keys.last, "calibration_time", "the last harness extra key")
+        XCTAssertGreaterThan(try XCTUnwrap(r.jsonValue["calibration_time"]?.numberValue), 0)
     }
 
     func testSpecTypesHold() throws {
@@ -59,6 +61,20 @@ final class BenchmarkResultTests: XCTestCase {
         let back = try JSONDecoder().decode(BenchmarkResult.self, from: data)
         XCTAssertEqual(back, r)
         XCTAssertEqual(try BenchmarkResult(json: r.jsonValue), r)
+    }
+
+    func testCalibrationTimeIsNullWhenAbsentAndSurvivesRoundTrips() throws {
+        var r = try BenchmarkRunner(engine: ScriptedEngine(), calibrate: { 0.042 })
+            .run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "bf16"))
+        XCTAssertEqual(r.calibrationTime, 0.042)
+        XCTAssertEqual(try BenchmarkResult(json: r.jsonValue).calibrationTime, 0.042)
+        XCTAssertEqual(try JSONDecoder().decode(BenchmarkResult.self, from: JSONEncoder().encode(r)).calibrationTime, 0.042)
+        r.calibrationTime = nil
+        XCTAssertEqual(r.jsonValue["calibration_time"], .null)
+        XCTAssertTrue(r.jsonValue.serialized().contains("\"calibration_time\": null"))
+        XCTAssertNil(try BenchmarkResult(json: r.jsonValue).calibrationTime)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
+        XCTAssertTrue(obj["calibration_time"] is NSNull, "written as null, not left out")
     }
 
     func testResultsFileIsAJSONArrayNamedLikeTheReference() throws {

@@ -76,6 +76,41 @@ final class BenchmarkRunnerTests: XCTestCase {
         XCTAssertEqual(engine.calls.filter { $0 == "synthesize:Hi." }.count, 1, "warmup:false skips the warm-up")
     }
 
+    func testCalibrationRunsAfterTheWarmupAndBeforeTheClockStarts() throws {
+        let engine = fastEngine()
+        var seenAtCalibration: [[String]] = []
+        // The fake records what the engine had done when it ran, so the order is checked without wall-clock bounds.
+        let runner = BenchmarkRunner(engine: engine, calibrate: {
+            seenAtCalibration.append(engine.calls)
+            return 0.25
+        })
+        let r = try runner.run(RunRequest(id: "r", text: "Yes. No.", voice: "af_heart", variant: "4bit"))
+        XCTAssertEqual(r.calibrationTime, 0.25, "the result carries what the calibration measured")
+        XCTAssertEqual(seenAtCalibration, [["loadVariant:4bit", "loadVoice:af_heart", "synthesize:Hi."]],
+                       "once per run, after the finished warm-up, before willStartTimedRun (T1) and the chunks")
+        XCTAssertEqual(engine.calls.suffix(3), ["willStartTimedRun", "synthesize:Yes.", "synthesize:No."])
+
+        // Without a warm-up: right after the voice is loaded, still before T1.
+        seenAtCalibration = []
+        let noWarm = try runner.run(RunRequest(id: "r2", text: "Yes.", voice: "am_onyx", variant: "4bit", warmup: false,
+                                               round: 1))
+        XCTAssertEqual(noWarm.calibrationTime, 0.25)
+        XCTAssertEqual(seenAtCalibration.count, 1)
+        XCTAssertEqual(seenAtCalibration.first?.last, "loadVoice:am_onyx")
+        XCTAssertEqual(engine.calls.suffix(3), ["loadVoice:am_onyx", "willStartTimedRun", "synthesize:Yes."])
+    }
+
+    func testTheDefaultCalibrationIsMeasuredInEveryRun() throws {
+        let runner = BenchmarkRunner(engine: fastEngine())
+        let a = try runner.run(RunRequest(id: "a", text: "Hi.", voice: "af_heart", variant: "bf16"))
+        let b = try runner.run(RunRequest(id: "b", text: "Hi.", voice: "af_heart", variant: "bf16", warmup: false))
+        XCTAssertGreaterThan(try XCTUnwrap(a.calibrationTime), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(b.calibrationTime), 0)
+        // The workload is fixed: the same steps give the same number, whatever the engine or text.
+        XCTAssertEqual(Calibration.workload(iterations: 1_000), Calibration.workload(iterations: 1_000))
+        XCTAssertEqual(Calibration.workload(iterations: Calibration.iterations), 1, accuracy: 0.01)
+    }
+
     func testErrorsInTheChunkLoopPropagate() {
         let engine = fastEngine()
         let runner = BenchmarkRunner(engine: engine)
