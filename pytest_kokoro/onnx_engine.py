@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
+from kokoro_onnx.config import DEFAULT_VOCAB
+from kokoro_onnx.session import embedded_vocab
+from kokoro_onnx.tokenizer import Tokenizer
 
 from . import model_files
 from .model_files import ENGLISH_VOICES, HOST_VARIANTS, VOICE_PACK_HINT, ModelFileError
@@ -80,8 +84,6 @@ class OnnxKokoroEngine:
         raise EngineError("missing_file", f"variant {variant!r} needs a model file: pass {HOST_VARIANTS[variant].file_hint}")
 
     def load(self, variant: str) -> LoadedVariant:
-        import onnxruntime
-
         path, sha256 = self._model_path(variant)
         if sha256 is None:
             sha256 = _file_sha256(path)
@@ -159,10 +161,6 @@ class OnnxKokoroEngine:
 
 
 def _make_tokenizer(session):
-    from kokoro_onnx.config import DEFAULT_VOCAB
-    from kokoro_onnx.session import embedded_vocab
-    from kokoro_onnx.tokenizer import Tokenizer
-
     return Tokenizer(vocab=embedded_vocab(session) or DEFAULT_VOCAB)
 
 
