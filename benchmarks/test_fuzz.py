@@ -3,7 +3,9 @@
 Every text must end in a valid result or a typed error event about the text, and the harness must answer a ping
 afterwards; a crash, hang or garbage line fails. Uses the run's harness (kokoro_session); writes no results.
 
-    pytest benchmarks/test_fuzz.py [--device=swift|iphone] [--kokoro-fuzz-profile=nightly]
+    pytest benchmarks/test_fuzz.py --kokoro-fuzz-profile=ci|nightly [--device=swift|iphone]
+
+Fuzzing is opt-in (a plain `pytest benchmarks/` skips it) and runs after the benchmark cases.
 """
 
 import pytest
@@ -14,6 +16,8 @@ from pytest_kokoro.fuzz_texts import fuzz_texts
 from pytest_kokoro.fuzzing import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
 from pytest_kokoro.plugin import CASES_KEY, option
 from pytest_kokoro.session import UNAVAILABLE_CODES, CaseFailed
+
+pytestmark = pytest.mark.kokoro_fuzz
 
 
 def test_odd_texts_never_break_the_harness(kokoro_session, request):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,8 @@ def _build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, st
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kokoro_fuzz: fuzzes the harness; runs last, and only when a fuzz profile is "
+                                       "chosen (--kokoro-fuzz-profile or HYPOTHESIS_PROFILE)")
     config.addinivalue_line("markers", "kokoro_budget(rtf=None, ttfa=None, inference=None): absolute caps on a "
                                        "case's median real-time factor, time to first audio and inference time (s)")
     device = option(config, "kokoro_device") or parse_device("host")
@@ -202,6 +205,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GATES_KEY] = GateKeeper(BaselineStore(Path(option(config, "kokoro_baselines_dir"))),
                                          option(config, "kokoro_gate") or GateSpec(),
                                          option(config, "kokoro_baseline"), option(config, "kokoro_save_baseline"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fuzz tests go last, so the benchmark cases measure the cold load and a clean harness; they are opt-in, so
+    the default benchmark run stays a benchmark."""
+    fuzz = [item for item in items if item.get_closest_marker("kokoro_fuzz")]
+    if not fuzz:
+        return
+    items[:] = [item for item in items if item not in fuzz] + fuzz
+    if option(config, "kokoro_fuzz_profile") is None and not os.environ.get("HYPOTHESIS_PROFILE"):
+        skip = pytest.mark.skip(reason="fuzzing is opt-in: add --kokoro-fuzz-profile=ci (25 examples) or "
+                                       "--kokoro-fuzz-profile=nightly (500)")
+        for item in fuzz:
+            item.add_marker(skip)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

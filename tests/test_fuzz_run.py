@@ -48,7 +48,7 @@ plugin.host_device = broken_host_device
 
 @pytest.fixture
 def fuzz(pytester, monkeypatch):
-    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "ci")  # fuzzing is opt-in: a profile turns it on
     monkeypatch.setenv("KOKORO_FUZZ_MAX_EXAMPLES", "5")
     pytester.makepyfile(test_fuzz=FUZZ)
     return pytester
@@ -109,3 +109,14 @@ def test_a_harness_that_crashes_on_odd_text_fails_with_the_input_kept_for_replay
     again = fuzz.runpytest_subprocess()
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["*exit status 139*"])
+
+
+def test_fuzzing_is_opt_in_and_runs_after_the_benchmarks(fuzz, monkeypatch):
+    monkeypatch.delenv("HYPOTHESIS_PROFILE")
+    fuzz.makepyfile(test_kokoro=BENCH)
+    result = fuzz.runpytest("--collect-only", "-q", "--kokoro-texts=short")
+    result.stdout.fnmatch_lines(["test_kokoro.py::test_streaming_tts?int8-jf_alpha-short?",
+                                 "test_fuzz.py::test_odd_texts_never_break_the_harness"])
+    skipped = fuzz.runpytest("test_fuzz.py", "-rs")
+    skipped.assert_outcomes(skipped=1)
+    skipped.stdout.fnmatch_lines(["*fuzzing is opt-in: add --kokoro-fuzz-profile=ci*"])
