@@ -39,6 +39,7 @@ class GateKeeper:
         self.save_as = save_as
         self._baselines: dict[DeviceIdentity, Any] = {}
         self.judgements: dict[str, list[Judgement]] = {}
+        self.saved: list[Path] = []
 
     @property
     def gating(self) -> bool:
@@ -90,7 +91,8 @@ class GateKeeper:
         for case_id, results in cases:
             if results:
                 by_identity.setdefault(DeviceIdentity.from_result(results[0]), {})[case_id] = metric_values(results)
-        return [self.store.save(self.save_as, identity, cases) for identity, cases in by_identity.items()]
+        self.saved = [self.store.save(self.save_as, identity, cases) for identity, cases in by_identity.items()]
+        return self.saved
 
 
 def _median(values: Sequence[float]) -> float:

@@ -384,9 +384,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for case_id, judgements in keeper.judgements.items():
         for judgement in judgements:
             terminalreporter.write_line(f"gate {case_id}: {judgement.message}")
-    if keeper.save_as:
-        for path in keeper.save([(r.case.id, r.results) for r in session.records.values()]):
-            terminalreporter.write_line(f"baseline saved: {path}")
+    for path in keeper.saved:
+        terminalreporter.write_line(f"baseline saved: {path}")
     for fault in session.faults:
         terminalreporter.write_line(f"harness fault: {fault}")
 
@@ -399,6 +398,9 @@ MERGER_KEY = pytest.StashKey[ResultsMerger]()
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     kokoro = config.stash.get(SESSION_KEY, None)
+    keeper = config.stash.get(GATES_KEY, None)
+    if kokoro is not None and keeper is not None and keeper.save_as:
+        keeper.save([(r.case.id, r.results) for r in kokoro.records.values()])
     if kokoro is not None and hasattr(config, "workeroutput"):
         from .iphone import run_state
 
