@@ -112,9 +112,13 @@ def long_texts(draw, min_chars: int = LONG_MIN_CHARS, max_chars: int = LONG_MAX_
     kept = kept or ["word"]
     filler = draw(st.sampled_from([" ", "\t", "\u3000", "_", "-", " \u200b", "\u00a0"]))
     if len(kept) == 1:
-        return kept[0] + filler * ((size - letters) // len(filler))
-    gap = max(1, (size - letters) // (len(kept) - 1) // len(filler))
-    return (filler * gap).join(kept)
+        text = kept[0] + filler * ((size - letters) // len(filler))
+    else:
+        gap = max(1, (size - letters) // (len(kept) - 1) // len(filler))
+        text = (filler * gap).join(kept)
+    # Integer division leaves the text a few characters short of ``size``: top it up so it is at least that long.
+    shortfall = size - len(text)
+    return text + filler * -(-shortfall // len(filler)) if shortfall > 0 else text
 
 
 long_text = long_texts()
