@@ -85,7 +85,7 @@ def _fuzz_profile(text: str) -> str:
     return text
 
 
-# name -> (type, help, ini type). Every option is also an ini key of the same name with dashes as underscores.
+# flag -> (parser, help). Every option is also an ini key: the flag without "--", dashes as underscores.
 OPTIONS: dict[str, tuple[Any, str]] = {
     "--device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
     "--kokoro-variants": (_comma_list, "comma-separated variants (host default: int8 and any --kokoro-model; "
@@ -108,9 +108,17 @@ OPTIONS: dict[str, tuple[Any, str]] = {
                                       "already running, started from Xcode)"),
     "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
     "--kokoro-fuzz-profile": (_fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or "
-                                             "nightly (500) (default: $HYPOTHESIS_PROFILE, else ci)"),
+                                             "nightly (500); fuzzing is off unless this or $HYPOTHESIS_PROFILE is set"),
 }
-DEFAULTS = {"kokoro_baselines_dir": "kokoro-baselines", "kokoro_launch": "auto", "kokoro_port": 7341, "kokoro_rounds": 5, "kokoro_results_dir": "results", "kokoro_timeout": 120.0, "kokoro_warmup": True}
+DEFAULTS = {
+    "kokoro_baselines_dir": "kokoro-baselines",
+    "kokoro_launch": "auto",
+    "kokoro_port": 7341,
+    "kokoro_rounds": 5,
+    "kokoro_results_dir": "results",
+    "kokoro_timeout": 120.0,
+    "kokoro_warmup": True,
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
