@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -133,3 +134,12 @@ def swift_device(results_dir: Path, extra_args: tuple[str, ...] = ()) -> Subproc
     binary = swift_harness_binary()
     return SubprocessDevice("swift", [str(binary), "--stdio", "--engine", "scripted", *extra_args],
                             results_dir / "logs" / "swift-harness.log")
+
+
+def command_device(command: str, results_dir: Path, label: str) -> SubprocessDevice:
+    """A harness started from a command line, e.g. another checkout's ``.venv/bin/python -m pytest_kokoro.harness``:
+    the baseline arm of an interleaved A/B run."""
+    argv = shlex.split(command)
+    if not argv:
+        raise DeviceError(f"{label}: the harness command is empty")
+    return SubprocessDevice(label, argv, results_dir / "logs" / "ab-baseline-harness.log")

@@ -45,6 +45,18 @@ class GateKeeper:
     def gating(self) -> bool:
         return self.baseline_ref is not None
 
+    def judge_interleaved(self, case_id: str, baseline_results: Sequence[Mapping[str, Any]],
+                          candidate_results: Sequence[Mapping[str, Any]]) -> list[Judgement]:
+        """A judgement per gated metric, against baseline rounds interleaved with these in the same run: both arms
+        saw the same machine at the same times, so no calibration is needed."""
+        base, candidate = metric_values(baseline_results), metric_values(candidate_results)
+        judgements = []
+        for metric, threshold in self.spec.thresholds.items():
+            verdict = compare(metric, base[metric], candidate[metric], threshold, self.spec.alpha)
+            judgements.append(Judgement(verdict, f"{verdict.message()} (A/B, rounds interleaved in this run)"))
+        self.judgements[case_id] = judgements
+        return judgements
+
     def _baseline_for(self, identity: DeviceIdentity):
         if identity not in self._baselines:
             try:

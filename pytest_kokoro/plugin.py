@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from .baselines import BaselineStore, validate_name
-from .devices import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, host_device, parse_device, swift_device
+from .devices import (DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, command_device, host_device, parse_device,
+                      swift_device)
 from .gatekeeper import GateKeeper, GateSetupError
 from .gates import GateSpec, check_budget, metric_values, parse_gate_spec
 from .results import ResultsWriter, results_file_name
@@ -27,6 +28,7 @@ from .workers import WORKER_OUTPUT_KEY, ResultsMerger, WorkerSetupError, results
 SESSION_KEY = pytest.StashKey[KokoroSession]()
 CASES_KEY = pytest.StashKey[list[Case]]()
 GATES_KEY = pytest.StashKey[GateKeeper]()
+AB_KEY = pytest.StashKey[KokoroSession]()
 
 
 class OptionValueError(argparse.ArgumentTypeError, ValueError):
@@ -103,6 +105,9 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-save-baseline": (validate_name, "store this run as a baseline under NAME (per device identity)"),
     "--kokoro-gate": (parse_gate_spec, "regression thresholds, e.g. rtf=10%%,ttfa=15%%,alpha=0.01 (the defaults)"),
     "--kokoro-baselines-dir": (str, "where baselines are stored (default: kokoro-baselines)"),
+    "--kokoro-ab-baseline": (str, "A/B gating: a command that starts the baseline harness (e.g. another checkout's "
+                                  "'.venv/bin/python -m pytest_kokoro.harness'); its rounds alternate with this "
+                                  "run's and each case is gated against them"),
     "--kokoro-app": (str, "iphone: the harness app (.ipa or .app) to install when it is missing or outdated"),
     "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
                                       "already running, started from Xcode)"),
@@ -209,7 +214,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     writer = ResultsWriter(*results_location(config, results_dir, results_file_name()),
                            write_wavs=bool(option(config, "kokoro_wav")))
-    config.stash[SESSION_KEY] = KokoroSession(settings, make_device, writer)
+    ab_command = option(config, "kokoro_ab_baseline")
+    config.stash[SESSION_KEY] = KokoroSession(settings, make_device, writer, arm="candidate" if ab_command else None)
+    if ab_command:
+        ab_settings = Settings(**{**settings.__dict__, "device_label": f"{device.label} A/B baseline"})
+        config.stash[AB_KEY] = KokoroSession(ab_settings, lambda: command_device(ab_command, results_dir,
+                                                                                 ab_settings.device_label),
+                                             writer, arm="baseline")
     config.stash[GATES_KEY] = GateKeeper(BaselineStore(Path(option(config, "kokoro_baselines_dir"))),
                                          option(config, "kokoro_gate") or GateSpec(),
                                          option(config, "kokoro_baseline"), option(config, "kokoro_save_baseline"))
@@ -241,6 +252,9 @@ def kokoro_session(request: pytest.FixtureRequest):
     session = request.config.stash[SESSION_KEY]
     yield session
     session.close()
+    ab_baseline = request.config.stash.get(AB_KEY, None)
+    if ab_baseline is not None:
+        ab_baseline.close()
 
 
 class ReplayClock:
@@ -263,18 +277,34 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
     keeper = request.config.stash[GATES_KEY]
     budget = request.node.get_closest_marker("kokoro_budget")
 
-    def measure(case: Case, first_round: int) -> tuple[list[dict[str, Any]], list[str]]:
-        results, problems = [], []
+    ab_baseline = request.config.stash.get(AB_KEY, None)
+
+    def one_round(session: KokoroSession, case: Case, round_index: int) -> tuple[dict[str, Any], list[str]]:
+        try:
+            _, broken = session.run_round(case, round_index, request.node.nodeid)
+        except CaseUnavailable as error:
+            pytest.skip(str(error))
+        except CaseFailed as error:
+            pytest.fail(f"{session.arm or ''} {error}".strip(), pytrace=False)
+        prefix = f"{session.arm} " if session.arm else ""
+        return session.records[request.node.nodeid].results[-1], [f"{prefix}round {round_index}: {p}" for p in broken]
+
+    def measure(case: Case, first_round: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+        """This run's rounds, the rules they broke, and (A/B) the baseline arm's rounds, alternating A B B A ..."""
+        results, problems, baseline_results = [], [], []
         for round_index in range(first_round, first_round + kokoro_session.settings.rounds):
-            try:
-                outcome, broken = kokoro_session.run_round(case, round_index, request.node.nodeid)
-            except CaseUnavailable as error:
-                pytest.skip(str(error))
-            except CaseFailed as error:
-                pytest.fail(str(error), pytrace=False)
-            results.append(kokoro_session.records[request.node.nodeid].results[-1])
-            problems += [f"round {round_index}: {p}" for p in broken]
-        return results, problems
+            arms = [kokoro_session] if ab_baseline is None else (
+                [ab_baseline, kokoro_session] if round_index % 2 == 0 else [kokoro_session, ab_baseline])
+            for session in arms:
+                result, broken = one_round(session, case, round_index)
+                (baseline_results if session is ab_baseline else results).append(result)
+                problems += broken
+        return results, problems, baseline_results
+
+    def judge(case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
+        if ab_baseline is not None:
+            return keeper.judge_interleaved(case.id, baseline_results, results)
+        return keeper.judge(case.id, results)
 
     def run(case: Case) -> CaseRecord:
         try:
@@ -285,17 +315,17 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
             raise
 
     def judged(case: Case) -> CaseRecord:
-        results, problems = measure(case, 0)
+        results, problems, baseline_results = measure(case, 0)
         record = kokoro_session.records[request.node.nodeid]
         failures = [f"{case.id} broke the result rules:", *problems] if problems else []
-        if keeper.gating and not problems:
+        if (keeper.gating or ab_baseline is not None) and not problems:
             try:
-                regressions = [v for v in keeper.judge(case.id, results) if v.is_regression]
+                regressions = [j for j in judge(case, results, baseline_results) if j.is_regression]
                 if regressions:
                     # Measured again once before failing: a regression must show up twice to count.
-                    results, problems = measure(case, len(record.results))
-                    regressions = [v for v in keeper.judge(case.id, results) if v.is_regression]
-                    failures += [f"round {p}" for p in problems]
+                    results, problems, baseline_results = measure(case, len(record.results))
+                    regressions = [j for j in judge(case, results, baseline_results) if j.is_regression]
+                    failures += problems
             except GateSetupError as error:
                 pytest.fail(str(error), pytrace=False)
             failures += [f"{case.id}: {j.message} (confirmed on a second measurement)" for j in regressions]
@@ -387,6 +417,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for line in summary_lines(session.records.values(), session.settings.device_label,
                               bool(session.hello.get("simulated"))):
         terminalreporter.write_line(line)
+    ab_baseline = config.stash.get(AB_KEY, None)
+    if ab_baseline is not None and ab_baseline.records:
+        for line in summary_lines(ab_baseline.records.values(), ab_baseline.settings.device_label,
+                                  bool(ab_baseline.hello.get("simulated")))[:1] + summary_lines(
+                ab_baseline.records.values(), ab_baseline.settings.device_label)[2:]:
+            terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {session.writer.path}")
     keeper = config.stash[GATES_KEY]
     for case_id, judgements in keeper.judgements.items():

@@ -56,8 +56,10 @@ class Settings:
 
 
 class KokoroSession:
-    def __init__(self, settings: Settings, make_device: Callable[[], Device], writer: ResultsWriter):
+    def __init__(self, settings: Settings, make_device: Callable[[], Device], writer: ResultsWriter,
+                 arm: str | None = None):
         self.settings = settings
+        self.arm = arm  # "baseline" / "candidate" in an interleaved A/B run, else None
         self._make_device = make_device
         self.writer = writer
         self.device: Device | None = None
@@ -106,6 +108,8 @@ class KokoroSession:
             raise CaseFailed(f"{case.id}: the harness refused the run: [{error.code}] {error.message}") from error
         result = {**outcome.result, "device": self.settings.device_label, "case": case.id,
                   "host_wall_time": outcome.host_wall_time}
+        if self.arm is not None:
+            result["arm"] = self.arm
         problems = self.check(result, outcome, case)
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)

@@ -64,3 +64,24 @@ def test_bad_gate_specs_are_usage_errors(suite, spec, message):
     result = suite.runpytest(f"--kokoro-gate={spec}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+@pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
+@pytest.mark.parametrize("baseline_costs,outcome,line", [
+    # The SIMULATED scripted engine sleeps per character and per chunk; the candidate uses the defaults (0.5, 5 ms).
+    (["--cost-per-char-ms", "0.5", "--cost-per-chunk-ms", "5"], "passed", "*rtf unchanged*(A/B, rounds interleaved in this run)*"),
+    (["--cost-per-char-ms", "0.05", "--cost-per-chunk-ms", "0.5"], "failed", "*rtf regressed*(A/B, rounds interleaved in this run) (confirmed on a second measurement)*"),
+    (["--cost-per-char-ms", "5", "--cost-per-chunk-ms", "50"], "passed", "gate bf16-af_heart-short: rtf improved*"),
+])
+def test_ab_gating_against_a_baseline_harness_in_the_same_run(suite, baseline_costs, outcome, line):
+    from pytest_kokoro.devices import swift_harness_binary
+
+    baseline = " ".join([str(swift_harness_binary()), "--stdio", "--engine", "scripted", *baseline_costs])
+    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+                                        f"--kokoro-ab-baseline={baseline}")
+    result.assert_outcomes(**{outcome: 1})
+    result.stdout.fnmatch_lines([line])
+    rows = json.loads(sorted((suite.path / "results").glob("benchmark_results_*.json"))[-1].read_text())
+    arms = [r["arm"] for r in rows]
+    assert arms[:4] == ["baseline", "candidate", "candidate", "baseline"], "rounds alternate A B B A"
+    assert arms.count("baseline") == arms.count("candidate") == (10 if outcome == "failed" else 5)

@@ -1,10 +1,12 @@
 """Gate trials on this machine: does --kokoro-baseline fail on noise (A/A) and catch a real 20% slowdown?
 
-For each try: record a baseline run, then a candidate run of the same code (A/A) and a candidate run with an
-injected 20% engine slowdown (PYTEST_KOKORO_INJECT_SLOWDOWN=0.2, fault injection in the host harness), each
-gated against the baseline. Prints one line per run and the counts; writes results/gate_trials.json.
+Two modes. ``stored``: each try records a baseline run (--kokoro-save-baseline), then gates two candidate runs
+against it (--kokoro-baseline). ``ab``: each run carries its own baseline arm (--kokoro-ab-baseline, a second host
+harness whose rounds alternate with the candidate's). In both, one candidate is the same code (A/A) and one has
+the engine made 20% slower (PYTEST_KOKORO_INJECT_SLOWDOWN=0.2, fault injection in the host harness; the A/B
+baseline arm is started without it). Prints one line per run and the counts; writes results/gate_trials_MODE.json.
 
-    .venv/bin/python tools/gate_trials.py --tries 5 --rounds 7 --texts short
+    .venv/bin/python tools/gate_trials.py --mode ab --tries 5 --rounds 7 --texts short
 """
 
 from __future__ import annotations
@@ -32,17 +34,23 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--texts", default="short")
     parser.add_argument("--slowdown", type=float, default=0.2)
+    parser.add_argument("--mode", choices=["stored", "ab"], default="stored")
     args = parser.parse_args()
     store = tempfile.mkdtemp(prefix="kokoro-gate-trials-")
     common = ["--kokoro-rounds", str(args.rounds), "--kokoro-texts", args.texts, "--kokoro-baselines-dir", store,
               "--kokoro-results-dir", str(ROOT / "results" / "gate-trials")]
     trials = []
+    baseline_harness = f"env -u PYTEST_KOKORO_INJECT_SLOWDOWN {sys.executable} -m pytest_kokoro.harness"
     for attempt in range(args.tries):
         name = f"try{attempt}"
-        code, _ = pytest_run([*common, "--kokoro-save-baseline", name], {})
-        assert code == 0, f"baseline run {attempt} failed"
+        if args.mode == "stored":
+            code, _ = pytest_run([*common, "--kokoro-save-baseline", name], {})
+            assert code == 0, f"baseline run {attempt} failed"
+            gate = ["--kokoro-baseline", name]
+        else:
+            gate = ["--kokoro-ab-baseline", baseline_harness]
         for label, env in (("A/A", {}), (f"+{args.slowdown:.0%}", {"PYTEST_KOKORO_INJECT_SLOWDOWN": str(args.slowdown)})):
-            code, out = pytest_run([*common, "--kokoro-baseline", name], env)
+            code, out = pytest_run([*common, *gate], env)
             gates = [line for line in out.splitlines() if line.startswith("gate ") or "regressed" in line]
             trials.append({"try": attempt, "kind": label, "failed": code != 0, "gates": gates})
             print(f"try {attempt} {label:>5}: {'FAILED' if code else 'passed'}")
@@ -50,7 +58,7 @@ def main() -> int:
                 print("   ", line)
     summary = {kind: sum(t["failed"] for t in trials if t["kind"] == kind) for kind in dict.fromkeys(t["kind"] for t in trials)}
     print("failures per kind (of", args.tries, "tries):", summary)
-    out = ROOT / "results" / "gate_trials.json"
+    out = ROOT / "results" / f"gate_trials_{args.mode}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "trials": trials, "failures": summary}, indent=2))
     return 0
