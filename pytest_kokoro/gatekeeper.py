@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .baselines import BaselineError, BaselineStore, DeviceIdentity
-from .gates import GateSpec, Verdict, calibrated, compare, metric_values
+from .gates import GateSpec, Verdict, calibrated, compare, compare_paired, metric_values
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,13 @@ class GateKeeper:
 
     def judge_interleaved(self, case_id: str, baseline_results: Sequence[Mapping[str, Any]],
                           candidate_results: Sequence[Mapping[str, Any]]) -> list[Judgement]:
-        """A judgement per gated metric, against baseline rounds interleaved with these in the same run: both arms
-        saw the same machine at the same times, so no calibration is needed."""
+        """A judgement per gated metric, against baseline rounds interleaved with these in the same run: round i of
+        each arm ran back to back, so they are compared in pairs (signed-rank test on the per-pair ratios), which
+        cancels the machine's drift and load swings; no calibration is needed."""
         base, candidate = metric_values(baseline_results), metric_values(candidate_results)
         judgements = []
         for metric, threshold in self.spec.thresholds.items():
-            verdict = compare(metric, base[metric], candidate[metric], threshold, self.spec.alpha)
+            verdict = compare_paired(metric, base[metric], candidate[metric], threshold, self.spec.alpha)
             judgements.append(Judgement(verdict, f"{verdict.message()} (A/B, rounds interleaved in this run)"))
         self.judgements[case_id] = judgements
         return judgements

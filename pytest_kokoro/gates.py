@@ -144,6 +144,89 @@ def rounds_needed(alpha: float) -> int:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Wilcoxon signed-rank, for interleaved A/B rounds
+# --------------------------------------------------------------------------------------------------------------
+
+PAIRED_TEST = "Wilcoxon signed-rank"
+
+
+def wilcoxon_signed_rank_greater(differences: Sequence[float]) -> tuple[float, float]:
+    """One-sided Wilcoxon signed-rank test that ``differences`` lie above zero; returns (W+, p).
+
+    Zeros are dropped (Wilcoxon's rule). Exact distribution of W+ (all 2^n sign patterns, counted by dynamic
+    programming) when the |differences| have no ties and n ≤ 25; normal approximation with tie and continuity
+    correction otherwise. For interleaved rounds the pairs share the machine's state, so this test sees a shift
+    that a load swing across the run would hide from an unpaired test.
+    """
+    _require_values("differences", differences)
+    nonzero = [d for d in differences if d != 0]
+    n = len(nonzero)
+    if n == 0:
+        return 0.0, 1.0
+    ranks = _average_ranks([abs(d) for d in nonzero])
+    w_plus = sum(rank for rank, d in zip(ranks, nonzero) if d > 0)
+    ties = _tie_sizes([abs(d) for d in nonzero])
+    if n <= 25 and all(t == 1 for t in ties):
+        counts = _signed_rank_counts(n)
+        at_least = sum(counts[int(round(w_plus)):])
+        return w_plus, at_least / 2**n
+    mean = n * (n + 1) / 4
+    variance = n * (n + 1) * (2 * n + 1) / 24 - sum(t**3 - t for t in ties) / 48
+    if variance <= 0:
+        return w_plus, 1.0
+    z = (w_plus - mean - 0.5) / math.sqrt(variance)
+    return w_plus, min(1.0, 0.5 * math.erfc(z / math.sqrt(2)))
+
+
+def _signed_rank_counts(n: int) -> list[int]:
+    """counts[w] = how many of the 2^n sign patterns of ranks 1..n give W+ = w."""
+    counts = [1] + [0] * (n * (n + 1) // 2)
+    for rank in range(1, n + 1):
+        for w in range(len(counts) - 1, rank - 1, -1):
+            counts[w] += counts[w - rank]
+    return counts
+
+
+def paired_rounds_needed(alpha: float) -> int:
+    """Fewest pairs (at least MIN_ROUNDS) with which a one-sided signed-rank p < alpha is reachable: 2^-n < alpha."""
+    pairs = MIN_ROUNDS
+    while 2.0**-pairs >= alpha:
+        pairs += 1
+    return pairs
+
+
+def compare_paired(metric: str, baseline_values: Sequence[float], candidate_values: Sequence[float],
+                   threshold: float, alpha: float = DEFAULT_ALPHA) -> Verdict:
+    """Judge interleaved rounds: pair i is (baseline_values[i], candidate_values[i]), measured back to back.
+
+    ratio = the median of the per-pair ratios candidate/baseline; the test is a one-sided Wilcoxon signed-rank on
+    the log ratios. regression: ratio > 1 + threshold and p < alpha; improvement: mirrored; insufficient_data: too
+    few pairs for p < alpha to be reachable (7 at alpha 0.01).
+    """
+    if len(baseline_values) != len(candidate_values):
+        raise ValueError(f"paired rounds need as many baseline as candidate values, got {len(baseline_values)} "
+                         f"and {len(candidate_values)}")
+    n = len(candidate_values)
+    candidate_median = statistics.median(candidate_values) if n else None
+    baseline_median = statistics.median(baseline_values) if n else None
+
+    def verdict(kind: str, ratio: float | None = None, p: float | None = None) -> Verdict:
+        return Verdict(metric, baseline_median, candidate_median, ratio, p, kind, threshold, alpha, n, n, PAIRED_TEST)
+
+    if n < paired_rounds_needed(alpha):
+        return verdict(INSUFFICIENT_DATA)
+    if any(b <= 0 for b in baseline_values) or any(c <= 0 for c in candidate_values):
+        raise ValueError(f"{metric}: paired comparison needs positive values")
+    log_ratios = [math.log(c / b) for b, c in zip(baseline_values, candidate_values)]
+    ratio = math.exp(statistics.median(log_ratios))
+    if ratio >= 1:
+        _, p = wilcoxon_signed_rank_greater(log_ratios)
+        return verdict(REGRESSION if ratio > 1 + threshold and p < alpha else UNCHANGED, ratio, p)
+    _, p = wilcoxon_signed_rank_greater([-d for d in log_ratios])
+    return verdict(IMPROVEMENT if ratio < 1 / (1 + threshold) and p < alpha else UNCHANGED, ratio, p)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Gate spec: the option string "rtf=10%,ttfa=15%,alpha=0.01"
 # --------------------------------------------------------------------------------------------------------------
 
@@ -259,6 +342,7 @@ class Verdict:
     alpha: float
     baseline_rounds: int
     candidate_rounds: int
+    test: str = "Mann-Whitney"
 
     @property
     def is_regression(self) -> bool:
@@ -270,7 +354,7 @@ class Verdict:
         medians = f"median {self.candidate_median:.3g} vs baseline {self.baseline_median:.3g}"
         change = f"×{self.ratio:.2f}, {(self.ratio - 1) * 100:+.1f}%"
         threshold = _percent(self.threshold)
-        test = f"Mann-Whitney p={self.p:.2g}"
+        test = f"{self.test} p={self.p:.2g}"
         if self.verdict == REGRESSION:
             return f"{self.metric} regressed: {medians} ({change} > {threshold} threshold, {test} < {self.alpha:g})"
         if self.verdict == IMPROVEMENT:
@@ -287,10 +371,10 @@ class Verdict:
         return f"{self.metric} unchanged: {medians} ({change}, within the {threshold} threshold, {test})"
 
     def _insufficient_message(self) -> str:
-        needed = rounds_needed(self.alpha)
+        needed = paired_rounds_needed(self.alpha) if self.test == PAIRED_TEST else rounds_needed(self.alpha)
         return (
             f"{self.metric}: insufficient data: the baseline has {self.baseline_rounds} rounds and this run "
-            f"{self.candidate_rounds}; a Mann-Whitney test at alpha={self.alpha:g} needs at least {needed} "
+            f"{self.candidate_rounds}; a {self.test} test at alpha={self.alpha:g} needs at least {needed} "
             f"rounds on each side to be able to show anything"
         )
 

@@ -20,11 +20,13 @@ from pytest_kokoro.gates import (
     calibrated,
     check_budget,
     compare,
+    compare_paired,
     exact_u_counts,
     mann_whitney_u_greater,
     metric_values,
     parse_gate_spec,
     rounds_needed,
+    wilcoxon_signed_rank_greater,
 )
 
 
@@ -334,3 +336,35 @@ def test_a_machine_twice_as_busy_is_not_a_regression_once_calibrated():
     assert compare("rtf", baseline["rtf"], busy["rtf"], 0.10).verdict == REGRESSION
     assert compare("rtf", calibrated(baseline, "rtf"), calibrated(busy, "rtf"), 0.10).verdict == UNCHANGED
     assert compare("rtf", calibrated(baseline, "rtf"), calibrated(slower_code, "rtf"), 0.10).verdict == REGRESSION
+
+
+def test_signed_rank_p_matches_brute_force_enumeration():
+    import itertools
+
+    differences = [0.3, -0.1, 0.25, 0.4, -0.05, 0.2, 0.15, -0.33]
+    w_plus, p = wilcoxon_signed_rank_greater(differences)
+    order = sorted(range(len(differences)), key=lambda i: abs(differences[i]))
+    rank = {i: k + 1 for k, i in enumerate(order)}
+    patterns = list(itertools.product([False, True], repeat=len(differences)))
+    at_least = sum(1 for signs in patterns if sum(rank[i] for i, s in enumerate(signs) if s) >= w_plus)
+    assert p == at_least / len(patterns)
+
+
+def test_signed_rank_normal_approximation_with_ties_matches_scipy():
+    # scipy 1.17: wilcoxon(d, alternative="greater", method="approx", correction=True).pvalue
+    differences = [0.1, 0.1, 0.2, -0.1, 0.3, 0.3, 0.2, 0.1, 0.05, 0.4] * 3
+    assert wilcoxon_signed_rank_greater(differences)[1] == pytest.approx(1.1865966331955193e-05, rel=1e-9)
+
+
+def test_paired_comparison_sees_a_shift_that_a_load_swing_hides():
+    # Two machine regimes ~30% apart alternate within the run; the candidate is 15% slower in every pair.
+    baseline = [0.30, 0.39, 0.29, 0.38, 0.31, 0.40, 0.30, 0.39, 0.29, 0.38, 0.30, 0.39]
+    candidate = [b * 1.15 for b in baseline]
+    assert compare("rtf", baseline, candidate, 0.10).verdict == UNCHANGED
+    paired = compare_paired("rtf", baseline, candidate, 0.10)
+    assert paired.verdict == REGRESSION and "Wilcoxon signed-rank p=" in paired.message()
+    assert compare_paired("rtf", candidate, baseline, 0.10).verdict == IMPROVEMENT
+    assert compare_paired("rtf", baseline, baseline, 0.10).verdict == UNCHANGED
+    assert compare_paired("rtf", baseline[:6], candidate[:6], 0.10).verdict == INSUFFICIENT_DATA
+    with pytest.raises(ValueError, match="as many"):
+        compare_paired("rtf", baseline, candidate[:5], 0.10)

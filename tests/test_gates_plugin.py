@@ -78,10 +78,10 @@ def test_ab_gating_against_a_baseline_harness_in_the_same_run(suite, baseline_co
 
     baseline = " ".join([str(swift_harness_binary()), "--stdio", "--engine", "scripted", *baseline_costs])
     result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
-                                        f"--kokoro-ab-baseline={baseline}")
+                                        "--kokoro-rounds=7", f"--kokoro-ab-baseline={baseline}")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines([line])
     rows = json.loads(sorted((suite.path / "results").glob("benchmark_results_*.json"))[-1].read_text())
     arms = [r["arm"] for r in rows]
     assert arms[:4] == ["baseline", "candidate", "candidate", "baseline"], "rounds alternate A B B A"
-    assert arms.count("baseline") == arms.count("candidate") == (10 if outcome == "failed" else 5)
+    assert arms.count("baseline") == arms.count("candidate") == (14 if outcome == "failed" else 7)
