@@ -68,6 +68,7 @@ class SubprocessDevice:
     command: list[str]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
     _process: subprocess.Popen | None = None
 
     def start(self, timeout: float) -> HarnessClient:
@@ -75,7 +76,7 @@ class SubprocessDevice:
         log = open(self.log_path, "ab")
         try:
             self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                             env={**os.environ, **self.env})
+                                             env={**os.environ, **self.env}, cwd=self.cwd)
         except OSError as error:
             raise DeviceError(f"{self.label}: cannot start {self.command[0]}: {error}") from error
         finally:
@@ -142,4 +143,10 @@ def command_device(command: str, results_dir: Path, label: str) -> SubprocessDev
     argv = shlex.split(command)
     if not argv:
         raise DeviceError(f"{label}: the harness command is empty")
-    return SubprocessDevice(label, argv, results_dir / "logs" / "ab-baseline-harness.log")
+    if os.sep in argv[0] and not os.path.isabs(argv[0]):
+        argv[0] = os.path.abspath(argv[0])
+    # It runs in the results folder, not here: `python -m pytest_kokoro.harness` puts its working directory first
+    # on sys.path, and here that would import this checkout's harness instead of the baseline's.
+    logs = (results_dir / "logs").resolve()
+    logs.mkdir(parents=True, exist_ok=True)
+    return SubprocessDevice(label, argv, logs / "ab-baseline-harness.log", cwd=logs)

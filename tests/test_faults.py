@@ -94,3 +94,21 @@ def test_one_run_survives_every_kind_of_fault_in_a_row(tmp_path):
     assert outcomes == ["ok", "fault"] * 4 + ["ok", "ok"]
     assert len(starts) == 5 and len(session.faults) == 4
     assert len(json.loads((tmp_path / "results.json").read_text())) == 6
+
+
+def test_an_ab_baseline_command_imports_its_own_checkout_not_this_one(tmp_path, monkeypatch):
+    """`python -m pytest_kokoro.harness` puts the working directory first on sys.path: the baseline command must not
+    run here, or the 'baseline' would be this checkout's harness."""
+    from pytest_kokoro.devices import command_device
+
+    base = tmp_path / "base" / "pytest_kokoro"
+    base.mkdir(parents=True)
+    (base / "__init__.py").write_text("")
+    (base / "harness.py").write_text("import sys\nprint(__file__)\n")
+    monkeypatch.chdir(ROOT)
+    device = command_device(f"env PYTHONPATH={tmp_path / 'base'} {sys.executable} -m pytest_kokoro.harness",
+                            tmp_path / "results", "ab")
+    import subprocess
+
+    printed = subprocess.run(device.command, cwd=device.cwd, capture_output=True, text=True).stdout.strip()
+    assert printed == str(base / "harness.py")
