@@ -97,8 +97,7 @@ class KokoroSession:
             outcome = client.run(text=case.text, voice=case.voice, variant=case.variant, speed=self.settings.speed,
                                  warmup=self.settings.warmup, send_audio=True, round_index=round_index)
         except HarnessFault as error:
-            self.faults.append(f"{case.id} round {round_index}: {error}")
-            self._discard()  # a fresh harness serves the remaining tests
+            self.replace_harness(f"{case.id} round {round_index}: {error}")  # a fresh one serves the remaining tests
             raise CaseFailed(f"{case.id} round {round_index}: {error}; a fresh harness takes the next test") from error
         except HarnessError as error:
             if error.fatal:
