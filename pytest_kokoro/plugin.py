@@ -20,7 +20,7 @@ from .devices import (DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, command_devi
                       swift_device)
 from .gatekeeper import GateKeeper, GateSetupError
 from .gates import GateSpec, check_budget, metric_values, parse_gate_spec
-from .results import ResultsWriter, results_file_name
+from .results import ResultsWriter, benchmark_stats, device_facts, results_file_name
 from .session import Case, CaseFailed, CaseRecord, CaseUnavailable, KokoroSession, Settings
 from .texts import TextsError, resolve_texts
 from .workers import WORKER_OUTPUT_KEY, ResultsMerger, WorkerSetupError, results_location, worker_device, worker_payload
@@ -374,8 +374,6 @@ def _feed_benchmark(benchmark, record: CaseRecord) -> None:
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
     """RTF and TTFA as benchmark entries of their own, beside each case's inference-time entry."""
-    from pytest_benchmark.stats import Stats
-
     records = {r.nodeid: r for r in config.stash[SESSION_KEY].records.values()}
     extra = []
     for entry in output_json.get("benchmarks", []):
@@ -383,27 +381,16 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
         if record is None:
             continue
         for metric, key in (("rtf", "real_time_factor"), ("ttfa", "time_to_first_audio")):
-            stats = Stats()
-            for value in record.values(key):
-                stats.update(value)
-            as_dict = stats.as_dict()
-            if "data" in entry["stats"]:
-                as_dict["data"] = stats.data
-            as_dict["iterations"] = 1
             extra.append({**entry, "group": metric, "name": f"{entry['name']}::{metric}",
-                          "fullname": f"{entry['fullname']}::{metric}", "stats": as_dict,
+                          "fullname": f"{entry['fullname']}::{metric}",
+                          "stats": benchmark_stats(record.values(key), include_data="data" in entry["stats"]),
                           "extra_info": {**entry["extra_info"], "metric": key}})
     output_json.setdefault("benchmarks", []).extend(extra)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
     session = config.stash[SESSION_KEY]
-    hello = session.hello
-    machine_info["kokoro_device"] = {
-        "device": session.settings.device_label,
-        **{key: hello.get(key) for key in ("platform", "device_model", "os_version", "engine", "engine_version",
-                                           "harness", "harness_version", "simulated")},
-    }
+    machine_info["kokoro_device"] = device_facts(session.settings.device_label, session.hello)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -43,6 +43,29 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -
         out.writeframes(pcm.tobytes())
 
 
+HELLO_FACTS = ("platform", "device_model", "os_version", "engine", "engine_version", "harness", "harness_version",
+               "simulated")
+
+
+def device_facts(device_label: str, hello: dict[str, Any]) -> dict[str, Any]:
+    """What pytest-benchmark's machine_info says about the device: its label and its harness's hello facts."""
+    return {"device": device_label, **{key: hello.get(key) for key in HELLO_FACTS}}
+
+
+def benchmark_stats(values: list[float], include_data: bool = True) -> dict[str, Any]:
+    """A pytest-benchmark stats block over externally measured values (one iteration per round)."""
+    from pytest_benchmark.stats import Stats
+
+    stats = Stats()
+    for value in values:
+        stats.update(value)
+    block = stats.as_dict()
+    if include_data:
+        block["data"] = stats.data
+    block["iterations"] = 1
+    return block
+
+
 class ResultsWriter:
     """Collects results of one test run in ``directory``; the file on disk is complete after every ``add``."""
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .devices import DeviceSpec
-from .results import write_json_atomically
+from .results import benchmark_stats, device_facts, write_json_atomically
 from .session import Case, CaseRecord
 
 WORKER_OUTPUT_KEY = "kokoro"
@@ -98,11 +98,7 @@ class ResultsMerger:
     def benchmark_json(self, records: list[CaseRecord]) -> dict[str, Any]:
         from pytest_benchmark import __version__ as benchmark_version
 
-        devices = {wid: {"device": p["device_label"],
-                         **{k: p["hello"].get(k) for k in ("platform", "device_model", "os_version", "engine",
-                                                           "engine_version", "harness", "harness_version",
-                                                           "simulated")}}
-                   for wid, p in sorted(self.payloads.items())}
+        devices = {wid: device_facts(p["device_label"], p["hello"]) for wid, p in sorted(self.payloads.items())}
         facts = {udid: known for _, p in sorted(self.payloads.items()) for udid, known in p["device_facts"].items()}
         return {
             "machine_info": {"node": platform.node(), "processor": platform.processor(),
@@ -118,18 +114,10 @@ class ResultsMerger:
 
 def benchmark_entries(record: CaseRecord) -> list[dict[str, Any]]:
     """pytest-benchmark entries for one case: inference time, then RTF and TTFA as entries of their own."""
-    from pytest_benchmark.stats import Stats
-
     name = record.nodeid.rpartition("::")[2]
     device = record.results[0].get("device") if record.results else None
     entries = []
     for key, metric in METRICS:
-        stats = Stats()
-        for value in record.values(key):
-            stats.update(value)
-        as_dict = stats.as_dict()
-        as_dict["data"] = stats.data
-        as_dict["iterations"] = 1
         suffix = f"::{metric}" if metric else ""
         entries.append({
             "group": metric, "name": name + suffix, "fullname": record.nodeid + suffix,
@@ -138,6 +126,6 @@ def benchmark_entries(record: CaseRecord) -> list[dict[str, Any]]:
                            "text_id": record.case.text_id, "device": device, "metric": key},
             "options": {"disable_gc": False, "timer": "harness_clock", "min_rounds": len(record.results),
                         "max_time": 0, "min_time": 0, "warmup": False},
-            "stats": as_dict,
+            "stats": benchmark_stats(record.values(key)),
         })
     return entries
