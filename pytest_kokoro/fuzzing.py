@@ -29,9 +29,11 @@ TEXT_ERROR_CODES = frozenset({"empty_text", "unspeakable_text", "text_too_long",
 # A harness whose JSON reader refuses lone-surrogate escapes may say so with these, and only for such texts.
 SURROGATE_ERROR_CODES = frozenset({"bad_json", "bad_value"})
 
+# Parent: hypothesis's own "default" profile, not whatever profile is active. Under CI (the CI environment variable)
+# hypothesis activates its "ci" profile, whose database=None would throw away the failing examples we promise to keep.
 for _name, _examples in PROFILES.items():
     settings.register_profile(
-        f"kokoro-{_name}", max_examples=_examples, deadline=None, derandomize=False, print_blob=True,
+        f"kokoro-{_name}", parent=settings.get_profile("default"), max_examples=_examples, deadline=None, derandomize=False, print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     )
 

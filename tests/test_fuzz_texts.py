@@ -1,7 +1,10 @@
 """The fuzz strategies generate every category; lone surrogates go over the wire safely; the fuzz rules judge right."""
 
 import json
+import os
 import string
+import subprocess
+import sys
 import unicodedata
 
 import numpy as np
@@ -103,6 +106,20 @@ def test_profiles(monkeypatch):
         profile_settings(None)
     with pytest.raises(ValueError, match="unknown fuzz profile 'weekly': use ci or nightly"):
         profile_settings("weekly")
+
+
+@pytest.mark.parametrize("ci_env", [{"CI": "true"}, {"GITHUB_ACTIONS": "true"}, {}])
+def test_failing_examples_are_kept_on_ci_servers_too(ci_env):
+    # Hypothesis activates its own "ci" profile (database=None) when it sees a CI variable at import time, so this
+    # runs in a fresh interpreter with that environment.
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "HYPOTHESIS_PROFILE")}
+    probe = ("from pytest_kokoro.fuzzing import profile_settings; import hypothesis; "
+             "print(hypothesis.settings.default.database is None, profile_settings(None).database is None)")
+    out = subprocess.run([sys.executable, "-c", probe], env={**env, **ci_env}, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[1] == "False", f"under {ci_env or 'no CI variable'} the fuzz profile drops failing examples"
+    if ci_env:  # the condition this guards against is real: hypothesis itself keeps nothing there
+        assert out[0] == "True"
 
 
 def _error(code, fatal=False):
