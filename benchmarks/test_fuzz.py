@@ -14,7 +14,7 @@ from hypothesis import given
 from pytest_kokoro.client import HarnessError, HarnessFault
 from pytest_kokoro.fuzz_texts import fuzz_texts
 from pytest_kokoro.fuzzing import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
-from pytest_kokoro.plugin import CASES_KEY, option
+from pytest_kokoro.plugin import CASES_KEY, fail, option
 from pytest_kokoro.session import UNAVAILABLE_CODES, CaseFailed
 
 pytestmark = pytest.mark.kokoro_fuzz
@@ -24,7 +24,7 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
     try:
         fuzz_settings = profile_settings(option(request.config, "kokoro_fuzz_profile"))
     except ValueError as error:  # HYPOTHESIS_PROFILE or KOKORO_FUZZ_MAX_EXAMPLES (the option is checked up front)
-        pytest.fail(str(error), pytrace=False)
+        fail(str(error))
     first = request.config.stash[CASES_KEY][0]  # the matrix's first variant and voice
     timeout = min(EVENT_TIMEOUT, kokoro_session.settings.timeout)
     try:  # loads the variant once, and finds out whether it can run here at all
@@ -32,9 +32,9 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
     except HarnessError as error:
         if error.code in UNAVAILABLE_CODES:
             pytest.skip(f"{first.variant}/{first.voice}: {error.message}")
-        pytest.fail(f"{first.variant}/{first.voice} cannot run a plain sentence: {error}", pytrace=False)
+        fail(f"{first.variant}/{first.voice} cannot run a plain sentence: {error}")
     except (HarnessFault, CaseFailed) as error:
-        pytest.fail(f"the harness fails on a plain sentence: {error}", pytrace=False)
+        fail(f"the harness fails on a plain sentence: {error}")
 
     @fuzz_settings
     @given(text=fuzz_texts())

@@ -11,7 +11,7 @@ import itertools
 import os
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -144,6 +144,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kokoro-model", dest="kokoro_model", action="append", type=_option_type(_model_assignment), default=None,
                     metavar="VARIANT=PATH", help="a model file you have for a variant (host: fp32, fp16 ONNX exports)")
     parser.addini("kokoro_model", "VARIANT=PATH lines", type="linelist", default=[])
+
+
+def fail(message: str) -> NoReturn:
+    """Fail the test with ``message`` alone: no traceback, and not the chain of exceptions being handled (the
+    message already says what happened; pytest would otherwise print it once per exception in the chain)."""
+    raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 def option(config: pytest.Config, dest: str) -> Any:
@@ -285,7 +291,7 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
         except CaseUnavailable as error:
             pytest.skip(str(error))
         except CaseFailed as error:
-            pytest.fail(f"{session.arm or ''} {error}".strip(), pytrace=False)
+            fail(f"{session.arm or ''} {error}".strip())
         prefix = f"{session.arm} " if session.arm else ""
         return session.records[request.node.nodeid].results[-1], [f"{prefix}round {round_index}: {p}" for p in broken]
 
@@ -327,7 +333,7 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
                     regressions = [j for j in judge(case, results, baseline_results) if j.is_regression]
                     failures += problems
             except GateSetupError as error:
-                pytest.fail(str(error), pytrace=False)
+                fail(str(error))
             failures += [f"{case.id}: {j.message} (confirmed on a second measurement)" for j in regressions]
         if budget is not None:
             try:
@@ -336,7 +342,7 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
                 raise pytest.UsageError(f"{request.node.nodeid}: kokoro_budget: {error}") from None
         _feed_benchmark(benchmark, record)
         if failures:
-            pytest.fail("\n".join(failures), pytrace=False)
+            fail("\n".join(failures))
         return record
 
     return run
