@@ -33,7 +33,8 @@ SURROGATE_ERROR_CODES = frozenset({"bad_json", "bad_value"})
 # hypothesis activates its "ci" profile, whose database=None would throw away the failing examples we promise to keep.
 for _name, _examples in PROFILES.items():
     settings.register_profile(
-        f"kokoro-{_name}", parent=settings.get_profile("default"), max_examples=_examples, deadline=None, derandomize=False, print_blob=True,
+        f"kokoro-{_name}", parent=settings.get_profile("default"), max_examples=_examples, deadline=None,
+        derandomize=False, print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     )
 

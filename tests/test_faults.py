@@ -115,13 +115,13 @@ def test_an_ab_baseline_command_imports_its_own_checkout_not_this_one(tmp_path, 
 
 
 FAULTY_CONFTEST = f"""
+import os
 import sys
 
 import pytest_kokoro.plugin as plugin
 from pytest_kokoro.devices import SubprocessDevice
 
 def faulty_host_device(results_dir, models, voice_pack):
-    import os
     args = os.environ["FAULTY_HARNESS_ARGS"].split()
     return SubprocessDevice("host", [sys.executable, {str(ROOT / "tests" / "faulty_harness.py")!r}, *args],
                             results_dir / "logs" / "faulty-harness.log")
