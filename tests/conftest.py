@@ -12,6 +12,13 @@ def load_spec(name: str):
     return json.loads((SPEC / name).read_text(encoding="utf-8"))
 
 
+def results_of(pytester) -> tuple[Path, list[dict]]:
+    """The one results file a pytester run wrote to results/, and its rows."""
+    files = sorted((pytester.path / "results").glob("benchmark_results_*.json"))
+    assert len(files) == 1, files
+    return files[0], json.loads(files[0].read_text())
+
+
 @pytest.fixture
 def reference_fixture():
     path = SHARED_FIXTURES / "benchmark_results_20250827_165749.json"

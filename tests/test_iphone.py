@@ -18,6 +18,7 @@ from pymobiledevice3 import exceptions as pmd
 from pytest_kokoro import iphone
 from pytest_kokoro.devices import DeviceError, DeviceSpec, swift_harness_binary
 from pytest_kokoro.iphone import AppInfo, DeviceFacts, IPhoneDevice, Pymobiledevice3Services
+from tests.conftest import results_of
 
 sys.path.insert(0, str(Path(__file__).parent))
 from usbmuxd_standin import FakePhone, UsbmuxdStandIn  # noqa: E402
@@ -367,18 +368,12 @@ def run_benchmarks(pytester, *args):
                                          "--kokoro-timeout", "20", "--kokoro-results-dir", "results", *args)
 
 
-def results_of(pytester) -> list[dict]:
-    files = sorted((pytester.path / "results").glob("benchmark_results_*.json"))
-    assert len(files) == 1, files
-    return json.loads(files[0].read_text())
-
-
 def test_iphone_end_to_end_manual_launch(pytester, usbmuxd, swift_harness):
     harness = swift_harness()
     usbmuxd(FakePhone(UDID_A, {APP_PORT: harness.port}))
     outcome = run_benchmarks(pytester, "--device=iphone", "--kokoro-launch=manual")
     outcome.assert_outcomes(passed=2)
-    results = results_of(pytester)
+    _, results = results_of(pytester)
     assert len(results) == 4 and {r["device_udid"] for r in results} == {UDID_A}
     outcome.stdout.fnmatch_lines([f"*iphone {UDID_A}: lockdownd did not answer*"])
 
@@ -391,7 +386,7 @@ def test_iphone_connection_dropped_mid_run_fails_one_test_only(pytester, usbmuxd
     outcome.assert_outcomes(passed=1, failed=1)
     outcome.stdout.fnmatch_lines(["*the harness closed its stream mid-request*usbmux connection to port 7341 of "
                                   f"iPhone {UDID_A} ended*"])
-    assert len(results_of(pytester)) == 2
+    assert len(results_of(pytester)[1]) == 2
 
 
 def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift_harness):
@@ -400,7 +395,7 @@ def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift
     outcome = run_benchmarks(pytester, f"--device=iphone:{UDID_A},{UDID_B}", "--kokoro-launch=manual", "-n", "2",
                              "--kokoro-voices", "af_heart,am_onyx,jf_alpha", "--kokoro-variants", "4bit,8bit")
     outcome.assert_outcomes(passed=6)
-    results = results_of(pytester)
+    _, results = results_of(pytester)
     assert len(results) == 12
     assert {r["device_udid"] for r in results} == {UDID_A, UDID_B}
     assert {r["device"] for r in results} == {f"iphone:{UDID_A}", f"iphone:{UDID_B}"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_kokoro.schema import load_results_file
-from tests.conftest import ROOT
+from tests.conftest import ROOT, results_of
 
 SUITE = (ROOT / "benchmarks" / "test_kokoro.py").read_text()
 
@@ -18,12 +18,6 @@ SUITE = (ROOT / "benchmarks" / "test_kokoro.py").read_text()
 def suite(pytester):
     pytester.makepyfile(test_kokoro=SUITE)
     return pytester
-
-
-def results_of(pytester):
-    files = sorted((pytester.path / "results").glob("benchmark_results_*.json"))
-    assert len(files) == 1, files
-    return files[0], json.loads(files[0].read_text())
 
 
 def test_help_lists_every_option(pytester):
