@@ -84,7 +84,7 @@ def test_host_run_end_to_end(suite):
         assert stats["rounds"] == 2
         assert sorted(stats["data"]) == pytest.approx(sorted(r[key] for r in results)), name
     assert entries[base]["options"]["timer"] == "harness_clock"
-    assert bench["machine_info"]["kokoro_device"]["engine"] == "onnx"
+    assert bench["machine_info"]["kokoro_device"]["engine"] == "onnxruntime"
 
     compare = subprocess.run([str(Path(sys.executable).parent / "pytest-benchmark"), "compare", str(suite.path / "bench.json")],
                              capture_output=True, text=True)
