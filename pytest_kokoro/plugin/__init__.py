@@ -18,7 +18,8 @@ from pytest_kokoro.devices.registry import DeviceFactory, baseline_factory
 from pytest_kokoro.gates.baselines import BaselineStore
 from pytest_kokoro.gates.keeper import GateKeeper, GateSetupError
 from pytest_kokoro.gates.statistics import GateSpec
-from pytest_kokoro.plugin.options import add_options, build_cases, models, option
+from pytest_kokoro.devices.subprocess import default_swift_engine
+from pytest_kokoro.plugin.options import add_options, build_cases, engines, models, option
 from pytest_kokoro.runner.cases import BudgetError, CaseRunner
 from pytest_kokoro.runner.results import ResultsWriter, device_facts, results_file_name
 from pytest_kokoro.runner.session import Case, CaseFailed, CaseRecord, CaseUnavailable, KokoroSession, Settings
@@ -28,6 +29,7 @@ CASES_KEY = pytest.StashKey[list[Case]]()
 GATES_KEY = pytest.StashKey[GateKeeper]()
 AB_KEY = pytest.StashKey[KokoroSession]()
 DEVICES_KEY = pytest.StashKey[DeviceFactory]()
+ENGINES_KEY = pytest.StashKey[dict[str, KokoroSession]]()  # --kokoro-engine's second and later engines
 MERGER_KEY = pytest.StashKey[ResultsMerger]()
 MERGED_KEY = pytest.StashKey[tuple]()
 
@@ -54,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     given_models = models(config)
     results_dir = Path(option(config, "kokoro_results_dir"))
-    config.stash[CASES_KEY] = build_cases(config, device, given_models)
+    run_engines = engines(config, device, default_swift_engine() if device.kind == "swift" else "")
+    config.stash[CASES_KEY] = build_cases(config, device, given_models, run_engines)
     warmup = option(config, "kokoro_warmup")
     settings = Settings(device_label=device.label, rounds=option(config, "kokoro_rounds"),
                         warmup=True if warmup is None else bool(warmup), timeout=option(config, "kokoro_timeout"))
@@ -62,12 +65,18 @@ def pytest_configure(config: pytest.Config) -> None:
     device_settings = DeviceSettings(results_dir, timeout=option(config, "kokoro_timeout"), models=given_models,
                                      voice_pack=option(config, "kokoro_voice_pack"), app=Path(app) if app else None,
                                      launch=option(config, "kokoro_launch"), port=option(config, "kokoro_port"))
-    factory = config.stash[DEVICES_KEY] = DeviceFactory(device, device_settings)
+    factory = config.stash[DEVICES_KEY] = DeviceFactory(device, device_settings, run_engines[0])
     config.add_cleanup(factory.close)
     writer = ResultsWriter(*results_location(config, results_dir, results_file_name()),
                            write_wavs=bool(option(config, "kokoro_wav")))
     ab_command = option(config, "kokoro_ab_baseline")
+    if len(run_engines) > 1:
+        settings = Settings(**{**settings.__dict__, "device_label": f"{device.label} ({run_engines[0]})"})
     config.stash[SESSION_KEY] = KokoroSession(settings, factory, writer, arm="candidate" if ab_command else None)
+    config.stash[ENGINES_KEY] = {
+        engine: KokoroSession(Settings(**{**settings.__dict__, "device_label": f"{device.label} ({engine})"}),
+                              DeviceFactory(device, device_settings, engine), writer)
+        for engine in run_engines[1:]}
     if ab_command:
         ab_settings = Settings(**{**settings.__dict__, "device_label": f"{device.label} A/B baseline"})
         config.stash[AB_KEY] = KokoroSession(ab_settings,
@@ -104,6 +113,8 @@ def kokoro_session(request: pytest.FixtureRequest):
     session = request.config.stash[SESSION_KEY]
     yield session
     session.close()
+    for other in request.config.stash[ENGINES_KEY].values():
+        other.close()
     ab_baseline = request.config.stash.get(AB_KEY, None)
     if ab_baseline is not None:
         ab_baseline.close()
@@ -113,10 +124,12 @@ def kokoro_session(request: pytest.FixtureRequest):
 def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSession, benchmark):
     """Run a case's timed rounds on the device, check every result, gate it against the baseline and budgets,
     and hand the timings to pytest-benchmark."""
-    runner = CaseRunner(kokoro_session, request.config.stash[GATES_KEY], request.config.stash.get(AB_KEY, None))
+    sessions = request.config.stash[ENGINES_KEY]
+    gates, ab_baseline = request.config.stash[GATES_KEY], request.config.stash.get(AB_KEY, None)
     budget = request.node.get_closest_marker("kokoro_budget")
 
     def run(case: Case) -> CaseRecord:
+        runner = CaseRunner(sessions.get(case.engine, kokoro_session), gates, ab_baseline)
         try:
             try:
                 outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None)
@@ -140,7 +153,8 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
     """RTF and TTFA as benchmark entries of their own, beside each case's inference-time entry."""
-    add_metric_entries({r.nodeid: r for r in config.stash[SESSION_KEY].records.values()}, output_json)
+    sessions = [config.stash[SESSION_KEY], *config.stash[ENGINES_KEY].values()]
+    add_metric_entries({r.nodeid: r for s in sessions for r in s.records.values()}, output_json)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
@@ -169,6 +183,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for line in summary_lines(session.records.values(), session.settings.device_label,
                               bool(session.hello.get("simulated"))):
         terminalreporter.write_line(line)
+    for other in config.stash[ENGINES_KEY].values():
+        if other.records:
+            for line in summary_lines(other.records.values(), other.settings.device_label,
+                                      bool(other.hello.get("simulated"))):
+                terminalreporter.write_line(line)
     ab_baseline = config.stash.get(AB_KEY, None)
     if ab_baseline is not None and ab_baseline.records:
         for line in summary_lines(ab_baseline.records.values(), ab_baseline.settings.device_label,

@@ -50,8 +50,8 @@ public final class SherpaKokoroEngine: TTSEngine {
     static func loadedOnnxruntimeVersion() -> String? {
         typealias GetApiBase = @convention(c) () -> UnsafePointer<UnsafeRawPointer?>?
         typealias GetVersion = @convention(c) () -> UnsafePointer<CChar>?
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: -2), "OrtGetApiBase")  // RTLD_DEFAULT
-                ?? dlsym(dlopen(nil, RTLD_NOW), "OrtGetApiBase"),
+        // The process's global scope: libonnxruntime is loaded as a dependency of libsherpa-onnx-c-api.
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "OrtGetApiBase"),
               let base = unsafeBitCast(symbol, to: GetApiBase.self)(), let versionFn = base[1],
               let version = unsafeBitCast(versionFn, to: GetVersion.self)() else { return nil }
         return String(cString: version)
