@@ -394,7 +394,8 @@ def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift
     first, second = swift_harness(), swift_harness()
     usbmuxd(FakePhone(UDID_A, {APP_PORT: first.port}), FakePhone(UDID_B, {APP_PORT: second.port}))
     outcome = run_benchmarks(pytester, f"--kokoro-device=iphone:{UDID_A},{UDID_B}", "--kokoro-launch=manual", "-n", "2",
-                             "--kokoro-voices", "af_heart,am_onyx,jf_alpha", "--kokoro-variants", "4bit,8bit")
+                             "--kokoro-voices", "af_heart,am_onyx,jf_alpha", "--kokoro-variants", "4bit,8bit",
+                             "--benchmark-json", "merged.json")
     outcome.assert_outcomes(passed=6)
     _, results = results_of(pytester)
     assert len(results) == 12
@@ -407,3 +408,4 @@ def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift
     inference = [b for b in report["benchmarks"] if b["group"] not in ("rtf", "ttfa")]
     assert len(inference) == 6 and all(b["stats"]["rounds"] == 2 for b in inference)
     assert set(report["machine_info"]["kokoro_iphones"]) == {UDID_A, UDID_B}
+    assert json.loads((pytester.path / "merged.json").read_text()) == report, "--benchmark-json got no merged file"

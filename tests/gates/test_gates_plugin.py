@@ -27,6 +27,11 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
                                " (confirmed on a second measurement)*"])
     rounds = [r["round"] for r in json.loads(sorted((suite.path / "results").glob("*.json"))[-1].read_text())]
     assert rounds == list(range(10)), "the regression was measured again before failing"
+    slow.stdout.fnmatch_lines(["baseline 'slow' NOT saved: int8-jf_alpha-short did not pass*"])
+    assert not list((suite.path / "bl").rglob("slow.json")), "a baseline was saved from a failing run"
+    suite.runpytest_subprocess(*HOST, "--kokoro-save-baseline=slow").assert_outcomes(passed=1)
+    saved = json.loads(next((suite.path / "bl").rglob("slow.json")).read_text())
+    assert len(saved["cases"]["int8-jf_alpha-short"]["real_time_factor"]) == 5
     monkeypatch.delenv("PYTEST_KOKORO_INJECT_SLOWDOWN")
     fast = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=slow")
     fast.assert_outcomes(passed=1)
@@ -54,9 +59,13 @@ def test_budget_marker_caps_a_case(suite):
             kokoro_benchmark(kokoro_case)
     """)
     result = suite.runpytest_subprocess("test_budget.py", "--kokoro-device=swift", "--kokoro-texts=short",
-                                        "--kokoro-variants=bf16", "--kokoro-rounds=2")
+                                        "--kokoro-variants=bf16", "--kokoro-rounds=2", "--kokoro-baselines-dir=bl",
+                                        "--kokoro-save-baseline=budgeted")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*bf16-af_heart-short: rtf over budget: median * > 1e-09*"])
+    result.stdout.fnmatch_lines(["baseline 'budgeted' NOT saved: bf16-af_heart-short did not pass; a baseline is saved "
+                                 "only from a run in which every case passed its rules"])
+    assert not (suite.path / "bl").exists()
 
 
 @pytest.mark.parametrize("spec,message", [("rtf=10", "*percent*"), ("speed=5%", "*speed*")])
