@@ -24,7 +24,7 @@ class DeviceFactory:
         if kind == "host":
             return host_device(settings.results_dir, settings.models, settings.voice_pack, self.engine or "onnxruntime")
         if kind == "swift":
-            return swift_device(settings.results_dir, engine=self.engine)
+            return swift_device(settings.results_dir, engine=self.engine or "scripted")
         if kind == "iphone":
             from pytest_kokoro.devices.iphone.device import IPhoneRun, iphone_device  # imports only for phones
 

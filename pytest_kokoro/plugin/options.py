@@ -13,7 +13,7 @@ from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
 from pytest_kokoro.gates.baselines import validate_name
 from pytest_kokoro.gates.statistics import parse_gate_spec
-from pytest_kokoro.runner.session import Case
+from pytest_kokoro.runner.records import Case
 
 
 class OptionValueError(argparse.ArgumentTypeError, ValueError):
@@ -90,7 +90,7 @@ def _engines(text: str) -> list[str]:
 
 # flag -> (parser, help). Every option is also an ini key: the flag without "--", dashes as underscores.
 OPTIONS: dict[str, tuple[Any, str]] = {
-    "--device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
+    "--kokoro-device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
     "--kokoro-variants": (_comma_list, "comma-separated variants (host default: int8 and any --kokoro-model; "
                                        "swift/iphone default: bf16,8bit,6bit,4bit)"),
     "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
@@ -130,11 +130,17 @@ DEFAULTS = {
 }
 
 
+def add_device_alias(parser: pytest.Parser, flag: str = "--device") -> None:
+    """``flag`` as another spelling of ``--kokoro-device``, for a suite that wants it (this project's conftest.py
+    adds ``--device``). The plugin itself never takes ``--device``: many projects define their own."""
+    parser.addoption(flag, dest="kokoro_device", type=_option_type(parse_device), default=None,
+                     help="the same as --kokoro-device (added by this suite's conftest.py)")
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("kokoro", "Kokoro-82M text-to-speech benchmarks (pytest-kokoro)")
     for flag, (parse, text) in OPTIONS.items():
         dest = flag.lstrip("-").replace("-", "_")
-        dest = "kokoro_device" if dest == "device" else dest
         group.addoption(flag, dest=dest, type=_option_type(parse), default=None, help=text)
         parser.addini(dest, text.replace("%%", "%"))
     group.addoption("--kokoro-warmup", dest="kokoro_warmup", action="store_true", default=None,
@@ -159,7 +165,7 @@ def option(config: pytest.Config, dest: str) -> Any:
     if raw in (None, "", []):
         return DEFAULTS.get(dest)
     if isinstance(raw, str):
-        flag = "--device" if dest == "kokoro_device" else "--" + dest.replace("_", "-")
+        flag = "--" + dest.replace("_", "-")
         try:
             return OPTIONS[flag][0](raw)
         except ValueError as error:
@@ -177,8 +183,17 @@ def models(config: pytest.Config) -> dict[str, str]:
     return dict(given)
 
 
-def engines(config: pytest.Config, device: DeviceSpec, default_swift_engine: str) -> list[str | None]:
-    """The run's engines, checked against the device; [None] for a device with one engine of its own (iphone)."""
+def sherpa_installed() -> bool:
+    """Whether sherpa-onnx's C library (PyPI sherpa-onnx-core) is installed: looked up, not imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("sherpa_onnx") is not None
+
+
+def engines(config: pytest.Config, device: DeviceSpec) -> list[str | None]:
+    """The run's engines, checked against the device; [None] for a device with one engine of its own (iphone).
+    The swift device's default is the real model through sherpa-onnx where its library is installed, else the
+    SIMULATED scripted engine (as before sherpa-onnx existed here)."""
     given = option(config, "kokoro_engine")
     if device.kind not in ENGINES:
         if given:
@@ -187,7 +202,11 @@ def engines(config: pytest.Config, device: DeviceSpec, default_swift_engine: str
     for engine in given or ():
         if engine not in ENGINES[device.kind]:
             raise pytest.UsageError(f"--kokoro-engine {engine}: {device.kind} runs {' or '.join(ENGINES[device.kind])}")
-    return given or [default_swift_engine if device.kind == "swift" else "onnxruntime"]
+    if given:
+        return given
+    if device.kind == "swift":
+        return ["sherpa-onnx" if sherpa_installed() else "scripted"]
+    return ["onnxruntime"]
 
 
 def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str],

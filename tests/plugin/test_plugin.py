@@ -23,7 +23,7 @@ def suite(pytester):
 
 def test_help_lists_every_option(pytester):
     result = pytester.runpytest("--help")
-    for flag in ("--device=KOKORO_DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
+    for flag in ("--kokoro-device=KOKORO_DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
                  "--kokoro-warmup", "--no-kokoro-warmup", "--kokoro-results-dir", "--kokoro-wav", "--kokoro-model=VARIANT=PATH",
                  "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-app", "--kokoro-launch", "--kokoro-port"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
@@ -31,14 +31,14 @@ def test_help_lists_every_option(pytester):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--device=android"], "*unknown device 'android': use host, swift, iphone or iphone:UDID*"),
+    (["--kokoro-device=android"], "*unknown device 'android': use host, swift, iphone or iphone:UDID*"),
     (["--kokoro-rounds=0"], "*--kokoro-rounds*must be at least 1*"),
     (["--kokoro-texts=no-such-text"], "*'no-such-text' is neither a built-in text (default, short, paragraph) nor a file*"),
     (["--kokoro-model=fp16"], "*expected VARIANT=PATH*"),
     (["--kokoro-launch=sometimes"], "*expected auto or manual*"),
     (["--kokoro-engine=mlx"], "*unknown engine 'mlx': use onnxruntime, scripted, sherpa-onnx*"),
     (["--kokoro-engine=scripted"], "*--kokoro-engine scripted: host runs onnxruntime or sherpa-onnx*"),
-    (["--device=iphone", "--kokoro-engine=sherpa-onnx"], "*--kokoro-engine is for host and swift*"),
+    (["--kokoro-device=iphone", "--kokoro-engine=sherpa-onnx"], "*--kokoro-engine is for host and swift*"),
 ])
 def test_bad_options_are_usage_errors_that_say_what_to_do(suite, args, message):
     result = suite.runpytest(*args)
@@ -80,7 +80,7 @@ def test_host_runs_both_engines_and_results_name_them(suite):
                     reason="needs the Swift toolchain and sherpa-onnx's C library (pip install sherpa-onnx-core==2.0.1)")
 def test_swift_device_measures_the_real_model(suite):
     """--device=swift runs the real Kokoro-82M int8 through sherpa-onnx by default, with the host's voices."""
-    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-rounds=1")
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=short", "--kokoro-rounds=1")
     result.assert_outcomes(passed=1)
     assert "SIMULATED" not in result.stdout.str()
     _, results = results_of(suite)
@@ -153,7 +153,7 @@ def test_unknown_voice_fails_with_what_is_available(suite):
 @pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
 def test_swift_device_end_to_end(suite):
     """The Swift CLI harness (SIMULATED scripted engine on Linux) through the same plugin and checks."""
-    result = suite.runpytest_subprocess("--device=swift", "--kokoro-engine=scripted",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-engine=scripted",
                                         "--kokoro-texts=default", "--kokoro-rounds=1",
                                         "--kokoro-variants=bf16,4bit")
     result.assert_outcomes(passed=2)
