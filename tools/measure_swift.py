@@ -10,8 +10,8 @@ Three harnesses, each started once, driven through pytest_kokoro.devices exactly
   python-sherpa  python -m pytest_kokoro.harness --engine sherpa-onnx (ctypes over the very same library file)
   python-ort     python -m pytest_kokoro.harness (the onnxruntime Python package, 1.32.0)
 
-Per text, round r runs every arm once, in an order that rotates every round (A B C, B C A, C A B, ...), so drift on
-a shared machine hits all arms alike. Every round has the warm-up "Hi." before its clock starts (warmup=True). Prints
+Round r runs every text on every arm once, the arms in an order that rotates every round (A B C, B C A, C A B, ...),
+so drift on a shared machine hits all arms and texts alike; the JSON is rewritten after every round. Every round has the warm-up "Hi." before its clock starts (warmup=True). Prints
 Markdown (medians, min-max, the Swift/Python ratios of medians and the median of per-round paired ratios) and writes
 results/swift_performance_*.json with every result. docs/performance.md has the numbers.
 """
@@ -57,34 +57,43 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def report_file(path: Path) -> str:
+    data = json.loads(path.read_text())
+    return report(data["results"], data["hello"], data["load"], path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--texts", default="default,paragraph")
+    parser.add_argument("--report", type=Path, help="print the tables of an earlier run's JSON and exit")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report_file(args.report))
+        return 0
     texts = resolve_texts(args.texts.split(","))
     logs = ROOT / "results"
     load = {"start": uptime()}
     harnesses = {arm: start(arm, logs) for arm in ARMS}
     hello = {arm: client.hello for arm, (_, client) in harnesses.items()}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {a: [] for a in ARMS} for t in texts}
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    out = ROOT / "results" / f"swift_performance_{stamp}.json"
     try:
-        for text_id, text in texts.items():
-            for r in range(args.rounds):
-                order = ARMS[r % 3:] + ARMS[:r % 3]
+        for r in range(args.rounds):
+            order = ARMS[r % 3:] + ARMS[:r % 3]
+            for text_id, text in texts.items():
                 for arm in order:
                     outcome = harnesses[arm][1].run(text=text, voice=VOICE, variant=VARIANT, speed=1.0, warmup=True,
                                                     send_audio=False, round_index=r, timeout=900.0)
                     results[text_id][arm].append(outcome.result)
-                print(f"{text_id} round {r + 1}/{args.rounds} done; {uptime()}", file=sys.stderr, flush=True)
+            load["end"] = uptime()
+            out.write_text(json.dumps({"load": load, "hello": hello, "rounds": r + 1, "results": results}, indent=1))
+            print(f"round {r + 1}/{args.rounds} done; {load['end']}", file=sys.stderr, flush=True)
     finally:
         for device, client in harnesses.values():
             client.shutdown()
             device.stop()
-    load["end"] = uptime()
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    out = ROOT / "results" / f"swift_performance_{stamp}.json"
-    out.write_text(json.dumps({"load": load, "hello": hello, "rounds": args.rounds, "results": results}, indent=1))
     print(report(results, hello, load, out))
     return 0
 
