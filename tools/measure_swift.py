@@ -11,9 +11,10 @@ Three harnesses, each started once, driven through pytest_kokoro.devices exactly
   python-ort     python -m pytest_kokoro.harness (the onnxruntime Python package, 1.32.0)
 
 Round r runs every text on every arm once, the arms in an order that rotates every round (A B C, B C A, C A B, ...),
-so drift on a shared machine hits all arms and texts alike; the JSON is rewritten after every round. Every round has the warm-up "Hi." before its clock starts (warmup=True). Prints
-Markdown (medians, min-max, the Swift/Python ratios of medians and the median of per-round paired ratios) and writes
-results/swift_performance_*.json with every result. docs/performance.md has the numbers.
+so drift on a shared machine hits all arms and texts alike; the JSON is rewritten after every round. Every round
+has the warm-up "Hi." before its clock starts (warmup=True). Prints Markdown (medians, min-max, the Swift/Python
+ratios of medians and the median of per-round paired ratios) and writes results/swift_performance_*.json with
+every result. docs/performance.md has the numbers.
 """
 
 from __future__ import annotations
