@@ -60,7 +60,7 @@ def median(values: list[float]) -> float:
 
 def report_file(path: Path) -> str:
     data = json.loads(path.read_text())
-    return report(data["results"], data["hello"], data["load"], path)
+    return report(data["results"], data["hello"], data["load"], path.resolve())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,3 +123,26 @@ def test_host_sherpa_engine_names_its_build():
     assert engine.voices() == sorted(np.load(model_files.japanese_voice_pack()).files)
     with pytest.raises(Exception, match="not available"):
         engine.voice("af_heart")
+
+
+@needs_sherpa
+@pytest.mark.skipif(not SWIFT_BINARY.is_file(), reason="needs the Swift CLI: cd ios-harness && swift build -c release")
+def test_swift_and_python_run_the_same_engine_build(tmp_path):
+    """Same library, same tokens, same style row: the Swift harness's audio is the Python harness's, sample for
+    sample (what makes their timings comparable)."""
+    from pytest_kokoro.devices.subprocess import host_device, swift_device
+
+    audio = {}
+    for name, device in (("python", host_device(tmp_path, {}, None, engine="sherpa-onnx")),
+                         ("swift", swift_device(tmp_path, engine="sherpa-onnx"))):
+        client = device.start(600.0)
+        try:
+            outcome = client.run(text="Hi there, friend.", voice="jf_gongitsune", variant="int8", warmup=False,
+                                 send_audio=True)
+            assert outcome.result["engine"] == "sherpa-onnx" and outcome.result["onnxruntime_version"] == "1.28.2"
+            audio[name] = outcome.audio
+        finally:
+            client.shutdown()
+            device.stop()
+    assert audio["python"].size > 12000
+    assert np.array_equal(audio["python"], audio["swift"])
