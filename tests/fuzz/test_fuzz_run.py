@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest_kokoro.devices.registry as registry
 from pytest_kokoro.devices.subprocess import SubprocessDevice
 
-def broken_host_device(results_dir, models, voice_pack):
+def broken_host_device(results_dir, models, voice_pack, engine="onnxruntime"):
     script = Path(__file__).with_name("broken_harness.py")
     return SubprocessDevice("host", [sys.executable, str(script)], results_dir / "logs" / "broken-harness.log")
 
