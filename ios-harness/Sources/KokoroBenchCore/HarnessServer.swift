@@ -215,26 +215,32 @@ public final class HarnessServer {
             try emit(.bye, to: sink)
             return .shutdown
         case let .run(run):
-            // Chunk and audio events are written from a writer queue, in order, so that a slow reader (a full
-            // pipe, USB) never blocks the timed loop: the link's latency must not enter a measurement.
+            // The timing rule (docs/protocol.md "Clock"): between T1 and the last chunk's timestamp the harness
+            // does engine work only. Each chunk queues one small `chunk` event on a writer queue (in order, so a
+            // slow reader, a full pipe or USB, never blocks the timed loop) and keeps its samples; the audio is
+            // base64-encoded and written only after the clock stopped, as the host harness does.
             let writer = EventWriter { [self] event in try emit(event, to: sink) }
+            var pendingAudio: [(index: Int, samples: [Float])] = []
             var outcome: Result<BenchmarkResult, Error>
             do {
                 outcome = .success(try runner.run(run) { [self] chunk, audio in
                     try writer.checkHealthy()  // the host is gone: stop spending time on the run
                     writer.send { .chunk(chunk) }
-                    if run.sendAudio {
-                        writer.send {
-                            .audio(id: run.id, index: chunk.index, encoding: "f32le-base64",
-                                   data: AudioCollector.f32leBase64(audio))
-                        }
-                    }
+                    if run.sendAudio { pendingAudio.append((chunk.index, audio)) }
                     onAudio?(audio)
                 })
             } catch {
                 outcome = .failure(error)
             }
-            try writer.drain()  // every chunk event is out before `done` or `error`
+            // The clock has stopped: now the audio, still before `done` (or `error`, for the chunks that exist).
+            for pending in pendingAudio {
+                writer.send {
+                    .audio(id: run.id, index: pending.index, encoding: "f32le-base64",
+                           data: AudioCollector.f32leBase64(pending.samples))
+                }
+            }
+            pendingAudio.removeAll()
+            try writer.drain()  // every chunk and audio event is out before `done` or `error`
             switch outcome {
             case let .success(result):
                 onResult?(result)
