@@ -87,9 +87,25 @@ public final class FileDescriptorLineSource: LineSource {
 
 /// Writes lines to a file descriptor with write(2) (no stdio buffering: each event is on the wire when
 /// `writeLine` returns, so the host sees a chunk as soon as it exists).
+///
+/// A socket whose peer has gone raises SIGPIPE on write, and SIGPIPE's default action ends the process: the app
+/// would die with its harness when the host disconnects. So a socket (`isSocket`) is written with send(2) and
+/// MSG_NOSIGNAL on Linux; on Apple platforms TCPListener.accept sets SO_NOSIGPIPE on the socket instead (Darwin
+/// has no MSG_NOSIGNAL). Either way a vanished host is the write error EPIPE, which ends the session only.
 public final class FileDescriptorLineSink: LineSink {
     let fd: Int32
-    public init(fd: Int32) { self.fd = fd }
+    let isSocket: Bool
+    public init(fd: Int32, isSocket: Bool = false) {
+        self.fd = fd
+        self.isSocket = isSocket
+    }
+
+    private func writeSome(_ base: UnsafeRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        if isSocket { return send(fd, base, count, Int32(MSG_NOSIGNAL)) }
+        #endif
+        return write(fd, base, count)
+    }
 
     public struct WriteError: Error, CustomStringConvertible {
         public let errno: Int32
@@ -101,7 +117,7 @@ public final class FileDescriptorLineSink: LineSink {
         bytes.append(UInt8(ascii: "\n"))
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[offset...].withUnsafeBytes { writeSome($0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw WriteError(errno: errno)

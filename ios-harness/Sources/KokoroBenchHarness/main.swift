@@ -157,25 +157,16 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
     let listener: TCPListener
     do { listener = try TCPListener(loopbackPort: UInt16(port)) } catch { fail("\(error)") }
     log("listening on 127.0.0.1:\(listener.port)")
-    let engine = ScriptedEngine(config: o.config)
-    let runner = BenchmarkRunner(engine: engine)
-    while true {
-        let fd: Int32
-        do { fd = try listener.accept() } catch {
-            log("\(error); still listening")
-            continue
-        }
-        log("client connected")
-        let server = HarnessServer(runner: runner, log: log)
-        if let kind = o.fault {
+    let service = LoopbackService(listener: listener, runner: BenchmarkRunner(engine: ScriptedEngine(config: o.config)),
+                                  log: log)
+    if let kind = o.fault {
+        service.configure = { server, fd in
             let f = FaultInjector(afterChunks: o.faultAfterChunks ?? 0, kind: kind, sinkFD: fd)
             server.willEmit = { try f.willEmit($0) }
         }
-        let ending = server.serve(source: FileDescriptorLineSource(fd: fd), sink: FileDescriptorLineSink(fd: fd))
-        close(fd)
-        log("client session ended: \(ending)")
-        if ending == .shutdown { return 0 }  // `shutdown` ends the harness; a disconnect does not
     }
+    service.run()
+    return 0
 }
 
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
