@@ -24,6 +24,9 @@ public final class BenchmarkRunner {
     /// Times the fixed CPU workload before each round's clock starts (`calibration_time`); `Calibration.measure`
     /// unless a test injects another.
     public let calibrate: () -> Double
+    /// Whether the audio is being played while it is measured (the app's ChunkPlayer); read at the end of each
+    /// round into the result's `playback`.
+    public var playbackActive: () -> Bool = { false }
     public private(set) var loadedVariant: String?
     private var loadedInfo: VariantInfo?
     public static let warmupText = "Hi."
@@ -173,7 +176,7 @@ public final class BenchmarkRunner {
             harnessVersion: HarnessVersion.version, simulated: engine.info.simulated, platform: platform.platform,
             deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
             thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter, calibrationTime: calibrationTime,
-            extras: engineExtras + stateBefore + stateAfter)
+            playback: playbackActive(), extras: engineExtras + stateBefore + stateAfter)
     }
 }
 
