@@ -54,9 +54,11 @@ public final class BenchmarkRunner {
     }
 
     func checkVariant(_ variant: String) throws {
-        guard engine.info.variants.contains(variant) else {
+        let variants = engine.info.variants
+        guard variants.contains(variant) else {
+            if let e = engine.unavailableVariantError(variant) { throw e }
             throw HarnessError(.unknownVariant, "variant '\(variant)' is not known to this harness; available: "
-                + engine.info.variants.joined(separator: ", "))
+                + variants.joined(separator: ", "))
         }
     }
 
@@ -93,9 +95,11 @@ public final class BenchmarkRunner {
     public func run(_ request: RunRequest, onChunk: ChunkHandler = { _, _ in }) throws -> BenchmarkResult {
         // Cheap checks first, so a bad request costs no model load.
         try checkVariant(request.variant)
-        guard engine.info.voices.contains(request.voice) else {
+        let voices = engine.info.voices
+        guard voices.contains(request.voice) else {
+            if let e = engine.unavailableVoiceError(request.voice, variant: request.variant) { throw e }
             throw HarnessError(.unknownVoice, "voice '\(request.voice)' is not available; available: "
-                + engine.info.voices.joined(separator: ", "))
+                + voices.joined(separator: ", "))
         }
         guard ProtocolCodec.speedRange.contains(request.speed) else {
             throw HarnessError(.badValue, "speed \(request.speed) is outside 0.5-2.0")
