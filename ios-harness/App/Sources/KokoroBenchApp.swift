@@ -96,14 +96,9 @@ final class BenchController: ObservableObject {
     private func watchLifecycle() {
         let center = NotificationCenter.default
         let gate = self.gate
-        // Leaving the foreground (lock, home, another app): no new chunk starts from here on.
-        observers.append(center.addObserver(forName: UIApplication.willResignActiveNotification, object: nil,
-                                            queue: .main) { _ in
-            gate.close(because: "the app left the foreground (the phone locked or another app came to the front)",
-                       waitingUpTo: 0)
-        })
-        // Apple: finish GPU work before didEnterBackground returns ("Preparing your Metal app to run in the
-        // background"). The chunk in flight gets up to 5 s; the next one fails with `interrupted`.
+        // Not on willResignActive: pulling down Control Center resigns active without leaving the foreground, and
+        // GPU work is still allowed then. Apple: finish GPU work before didEnterBackground returns ("Preparing your
+        // Metal app to run in the background"). The chunk in flight gets up to 5 s; the next fails `interrupted`.
         observers.append(center.addObserver(forName: UIApplication.didEnterBackgroundNotification, object: nil,
                                             queue: .main) { _ in
             gate.close(because: "the app went to the background (the phone locked or another app came to the front)",

@@ -136,7 +136,8 @@ public final class HarnessServer {
     public var willEmit: ((Event) throws -> Void)?
     /// Called with each finished result (the app writes its results file from here).
     public var onResult: ((BenchmarkResult) -> Void)?
-    /// Called with each chunk's audio (the app plays it).
+    /// Called with each chunk's audio inside the timed loop (the app's streaming playback): it must only hand the
+    /// samples off (the app schedules them on its playback queue); the result's `playback` key says it happened.
     public var onAudio: (([Float]) -> Void)?
     public var log: (String) -> Void
 

@@ -1,9 +1,8 @@
 import Foundation
 
 /// Lets engine work run only while the app may use the GPU. iOS does not allow GPU work from the background: a
-/// Metal command buffer submitted then fails, and MLX aborts the process. The app closes the gate when it is about
-/// to leave the foreground (the phone locks, the user switches away), waiting a bounded time for the chunk in
-/// flight; a chunk asked for while the gate is closed fails with the typed error `interrupted`, so the round ends
+/// Metal command buffer submitted then fails, and MLX aborts the process. The app closes the gate when it enters the
+/// background (the phone locks, the user switches away), waiting a bounded time for the chunk in flight; a chunk asked for while the gate is closed fails with the typed error `interrupted`, so the round ends
 /// cleanly, the rounds before it are kept, and the harness stays up. It reopens when the app is active again.
 public final class InterruptionGate {
     private let condition = NSCondition()
