@@ -79,7 +79,7 @@ class TunnelAlreadyActiveError(IPhoneError):
 
 
 # What lockdownd calls the services this plugin starts (pymobiledevice3 11.45: installation_proxy.py:77,
-# house_arrest.py, dtx_service_provider.py:17-19), with what a refusal usually means.
+# house_arrest.py:32, dtx_service_provider.py:17-19), with what a refusal usually means.
 SERVICE_HINTS = {
     "com.apple.mobile.installation_proxy": ("installation_proxy (app install and lookup)",
                                             "unlock the phone and try again; if it keeps refusing, restart the phone"),
