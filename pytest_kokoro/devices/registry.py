@@ -13,17 +13,18 @@ from pytest_kokoro.devices.subprocess import command_device, host_device, swift_
 
 
 class DeviceFactory:
-    def __init__(self, spec: DeviceSpec, settings: DeviceSettings):
+    def __init__(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None = None):
         self.spec = spec
         self.settings = settings
+        self.engine = engine  # host/swift: which engine the harness runs (--kokoro-engine)
         self.iphone_run: Any = None  # devices.iphone.device.IPhoneRun, once a phone is used
 
     def __call__(self) -> Device:
         kind, settings = self.spec.kind, self.settings
         if kind == "host":
-            return host_device(settings.results_dir, settings.models, settings.voice_pack)
+            return host_device(settings.results_dir, settings.models, settings.voice_pack, self.engine or "onnxruntime")
         if kind == "swift":
-            return swift_device(settings.results_dir)
+            return swift_device(settings.results_dir, engine=self.engine or "scripted")
         if kind == "iphone":
             from pytest_kokoro.devices.iphone.device import IPhoneRun, iphone_device  # imports only for phones
 

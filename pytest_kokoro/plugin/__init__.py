@@ -90,10 +90,10 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session):
 
     run = request.config.stash[RUN_KEY]
     benchmark = request.getfixturevalue("benchmark") if request.config.pluginmanager.has_plugin("benchmark") else None
-    runner = CaseRunner(kokoro_session, run.keeper, run.ab_baseline)
     budget = request.node.get_closest_marker("kokoro_budget")
 
     def run_case(case: Case) -> CaseRecord:
+        runner = CaseRunner(run.session_for(case), run.keeper, run.ab_baseline)
         try:
             try:
                 outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None)
@@ -123,7 +123,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     if run is not None:
         from pytest_kokoro.benchmark.adapter import add_metric_entries
 
-        add_metric_entries({r.nodeid: r for r in run.session.records.values()}, output_json)
+        add_metric_entries({r.nodeid: r for s in run.all_sessions() for r in s.records.values()}, output_json)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -158,6 +158,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for line in summary_lines(session.records.values(), session.settings.device_label,
                               bool(session.hello.get("simulated"))):
         terminalreporter.write_line(line)
+    for other in run.engine_sessions.values():
+        if other.records:
+            for line in summary_lines(other.records.values(), other.settings.device_label,
+                                      bool(other.hello.get("simulated"))):
+                terminalreporter.write_line(line)
     ab_baseline = run.ab_baseline
     if ab_baseline is not None and ab_baseline.records:
         for line in summary_lines(ab_baseline.records.values(), ab_baseline.settings.device_label,

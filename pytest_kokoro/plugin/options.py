@@ -72,6 +72,22 @@ def _fuzz_profile(text: str) -> str:
     return text
 
 
+ENGINES = {"host": ("onnxruntime", "sherpa-onnx"), "swift": ("sherpa-onnx", "scripted")}
+# Defaults of the swift device when its engine is sherpa-onnx: the host's model and voices.
+SHERPA_VARIANTS, SHERPA_VOICES = ("int8",), ("jf_alpha",)
+
+
+def _engines(text: str) -> list[str]:
+    engines = _comma_list(text)
+    known = sorted({e for names in ENGINES.values() for e in names})
+    for engine in engines:
+        if engine not in known:
+            raise ValueError(f"unknown engine {engine!r}: use {', '.join(known)}")
+    if len(set(engines)) != len(engines):
+        raise ValueError(f"an engine is named twice in {text!r}")
+    return engines
+
+
 # flag -> (parser, help). Every option is also an ini key: the flag without "--", dashes as underscores.
 OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
@@ -80,6 +96,9 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
     "--kokoro-texts": (_comma_list, "comma-separated built-in text names (default, short, paragraph) or files "
                                     "with one text per paragraph (default: default)"),
+    "--kokoro-engine": (_engines, "comma-separated engines, a matrix axis: host onnxruntime (default) and "
+                                  "sherpa-onnx; swift sherpa-onnx (default where sherpa-onnx-core is installed) and "
+                                  "scripted (SIMULATED, for tests)"),
     "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
     "--kokoro-results-dir": (str, "where results, WAVs and harness logs go (default: results)"),
     "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
@@ -164,15 +183,45 @@ def models(config: pytest.Config) -> dict[str, str]:
     return dict(given)
 
 
-def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str]) -> list[Case]:
-    variants = option(config, "kokoro_variants") or [*DEFAULT_VARIANTS[device.kind],
-                                                     *(m for m in models if device.kind == "host" and m != "int8")]
-    voices = option(config, "kokoro_voices") or list(DEFAULT_VOICES[device.kind])
+def sherpa_installed() -> bool:
+    """Whether sherpa-onnx's C library (PyPI sherpa-onnx-core) is installed: looked up, not imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("sherpa_onnx") is not None
+
+
+def engines(config: pytest.Config, device: DeviceSpec) -> list[str | None]:
+    """The run's engines, checked against the device; [None] for a device with one engine of its own (iphone).
+    The swift device's default is the real model through sherpa-onnx where its library is installed, else the
+    SIMULATED scripted engine (as before sherpa-onnx existed here)."""
+    given = option(config, "kokoro_engine")
+    if device.kind not in ENGINES:
+        if given:
+            raise pytest.UsageError(f"--kokoro-engine is for host and swift; {device.kind} runs its own engine (MLX)")
+        return [None]
+    for engine in given or ():
+        if engine not in ENGINES[device.kind]:
+            raise pytest.UsageError(f"--kokoro-engine {engine}: {device.kind} runs {' or '.join(ENGINES[device.kind])}")
+    if given:
+        return given
+    if device.kind == "swift":
+        return ["sherpa-onnx" if sherpa_installed() else "scripted"]
+    return ["onnxruntime"]
+
+
+def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str],
+                engines: list[str | None] = (None,)) -> list[Case]:
+    sherpa_swift = device.kind == "swift" and "sherpa-onnx" in engines
+    variants = option(config, "kokoro_variants") or [
+        *(SHERPA_VARIANTS if sherpa_swift else DEFAULT_VARIANTS[device.kind]),
+        *(m for m in models if device.kind == "host" and m != "int8")]
+    voices = option(config, "kokoro_voices") or list(SHERPA_VOICES if sherpa_swift else DEFAULT_VOICES[device.kind])
     try:
         texts = resolve_texts(option(config, "kokoro_texts") or ["default"])
     except TextsError as error:
         raise pytest.UsageError(str(error)) from None
-    return [Case(variant, voice, text_id, text)
-            for variant, voice, (text_id, text) in itertools.product(variants, voices, texts.items())]
+    axis = engines if len(engines) > 1 else [None]
+    return [Case(variant, voice, text_id, text, engine)
+            for engine, variant, voice, (text_id, text) in itertools.product(axis, variants, voices, texts.items())]
 
 

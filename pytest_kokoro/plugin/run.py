@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_kokoro.devices.base import DeviceSettings, DeviceSpec, parse_device
-from pytest_kokoro.plugin.options import build_cases, models, option
+from pytest_kokoro.plugin.options import build_cases, engines, models, option
 from pytest_kokoro.runner.records import Case, Settings
 
 
@@ -30,9 +30,10 @@ class KokoroRun:
         self.worker_id = worker_id(config)
         self.workers = worker_count(config)
         self.models = models(config)
-        self.cases: list[Case] = build_cases(config, self.device, self.models)
+        self.engines = engines(config, self.device)  # --kokoro-engine; the first one is the main session's
+        self.cases: list[Case] = build_cases(config, self.device, self.models, self.engines)
         warmup = option(config, "kokoro_warmup")
-        self.settings = Settings(device_label=self.device.label, rounds=option(config, "kokoro_rounds"),
+        self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
                                  warmup=True if warmup is None else bool(warmup),
                                  timeout=option(config, "kokoro_timeout"))
         app = option(config, "kokoro_app")
@@ -44,6 +45,10 @@ class KokoroRun:
         self.ab_command: str | None = option(config, "kokoro_ab_baseline")
         self._session: Any = None
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing
+
+    def label(self, engine: str | None) -> str:
+        """The device's label; with several engines in the run, the engine's name beside it."""
+        return f"{self.device.label} ({engine})" if len(self.engines) > 1 else self.device.label
 
     def refusal(self) -> str | None:
         """Why this worker must not start a harness, or None."""
@@ -61,7 +66,7 @@ class KokoroRun:
     def factory(self):
         from pytest_kokoro.devices.registry import DeviceFactory
 
-        factory = DeviceFactory(self.device, self.device_settings)
+        factory = DeviceFactory(self.device, self.device_settings, self.engines[0])
         self.config.add_cleanup(factory.close)
         return factory
 
@@ -82,6 +87,26 @@ class KokoroRun:
             self._session = KokoroSession(self.settings, self.factory, self.writer,
                                           arm="candidate" if self.ab_command else None)
         return self._session
+
+    @functools.cached_property
+    def engine_sessions(self) -> dict[str, Any]:
+        """One harness session per further engine of --kokoro-engine (each its own harness process)."""
+        from pytest_kokoro.devices.registry import DeviceFactory
+        from pytest_kokoro.runner.session import KokoroSession
+
+        sessions = {}
+        for engine in self.engines[1:]:
+            factory = DeviceFactory(self.device, self.device_settings, engine)
+            self.config.add_cleanup(factory.close)
+            settings = Settings(**{**self.settings.__dict__, "device_label": self.label(engine)})
+            sessions[engine] = KokoroSession(settings, factory, self.writer)
+        return sessions
+
+    def session_for(self, case: Case):
+        return self.engine_sessions[case.engine] if case.engine in self.engine_sessions else self.session
+
+    def all_sessions(self) -> list[Any]:
+        return [self.session, *self.engine_sessions.values()]
 
     @functools.cached_property
     def ab_baseline(self):
@@ -108,5 +133,7 @@ class KokoroRun:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+        for session in self.__dict__.get("engine_sessions", {}).values():
+            session.close()
         if "ab_baseline" in self.__dict__ and self.ab_baseline is not None:
             self.ab_baseline.close()

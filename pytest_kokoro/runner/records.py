@@ -13,10 +13,11 @@ class Case:
     voice: str
     text_id: str
     text: str
+    engine: str | None = None  # set when --kokoro-engine names more than one: the engine is then a matrix axis
 
     @property
     def id(self) -> str:
-        return f"{self.variant}-{self.voice}-{self.text_id}"
+        return f"{self.variant}-{self.voice}-{self.text_id}" + (f"-{self.engine}" if self.engine else "")
 
 
 @dataclass

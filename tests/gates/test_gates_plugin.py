@@ -39,7 +39,8 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
 
 
 def test_missing_baseline_and_other_device_say_what_to_do(suite):
-    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-engine=scripted",
+                                        "--kokoro-texts=short", "--kokoro-variants=bf16",
                                         "--kokoro-baselines-dir=bl", "--kokoro-baseline=nightly")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no baseline named 'nightly'*no baselines are recorded for this setup yet*"])
@@ -58,7 +59,8 @@ def test_budget_marker_caps_a_case(suite):
         def test_loose(kokoro_benchmark, kokoro_case):
             kokoro_benchmark(kokoro_case)
     """)
-    result = suite.runpytest_subprocess("test_budget.py", "--kokoro-device=swift", "--kokoro-texts=short",
+    result = suite.runpytest_subprocess("test_budget.py", "--kokoro-device=swift", "--kokoro-engine=scripted",
+                                        "--kokoro-texts=short",
                                         "--kokoro-variants=bf16", "--kokoro-rounds=2", "--kokoro-baselines-dir=bl",
                                         "--kokoro-save-baseline=budgeted")
     result.assert_outcomes(passed=1, failed=1)
@@ -86,7 +88,8 @@ def test_ab_gating_against_a_baseline_harness_in_the_same_run(suite, baseline_co
     from pytest_kokoro.devices.subprocess import swift_harness_binary
 
     baseline = " ".join([str(swift_harness_binary()), "--stdio", "--engine", "scripted", *baseline_costs])
-    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-engine=scripted",
+                                        "--kokoro-texts=short", "--kokoro-variants=bf16",
                                         "--kokoro-rounds=7", f"--kokoro-ab-baseline={baseline}")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines([line])

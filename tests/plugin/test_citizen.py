@@ -54,8 +54,9 @@ def test_importing_the_plugin_imports_no_heavy_library():
 
 def test_this_suite_still_spells_it_device():
     """The project's conftest.py adds --device for its suite: `pytest benchmarks/ --device=...`."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "--device=swift", "--co", "-q",
-                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "--device=swift",
+                           "--kokoro-engine=scripted", "--co", "-q", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_streaming_tts[bf16-af_heart-default]" in done.stdout
     done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "--device=android", "--co",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_kokoro.core.schema import load_results_file
+from pytest_kokoro.harness.sherpa_model import sherpa_library_dir
 from tests.conftest import ROOT, results_of
 
 SUITE = (ROOT / "benchmarks" / "test_kokoro.py").read_text()
@@ -35,6 +36,9 @@ def test_help_lists_every_option(pytester):
     (["--kokoro-texts=no-such-text"], "*'no-such-text' is neither a built-in text (default, short, paragraph) nor a file*"),
     (["--kokoro-model=fp16"], "*expected VARIANT=PATH*"),
     (["--kokoro-launch=sometimes"], "*expected auto or manual*"),
+    (["--kokoro-engine=mlx"], "*unknown engine 'mlx': use onnxruntime, scripted, sherpa-onnx*"),
+    (["--kokoro-engine=scripted"], "*--kokoro-engine scripted: host runs onnxruntime or sherpa-onnx*"),
+    (["--kokoro-device=iphone", "--kokoro-engine=sherpa-onnx"], "*--kokoro-engine is for host and swift*"),
 ])
 def test_bad_options_are_usage_errors_that_say_what_to_do(suite, args, message):
     result = suite.runpytest(*args)
@@ -48,6 +52,41 @@ def test_matrix_ids_from_options_and_a_texts_file(suite):
                              "--kokoro-texts=short,mine.txt")
     result.stdout.fnmatch_lines(["*test_streaming_tts?int8-jf_alpha-short?", "*test_streaming_tts?fp16-jm_kumo-mine-2?"])
     result.stdout.fnmatch_lines(["12 tests collected*"])
+
+
+def test_engines_are_a_matrix_axis(suite):
+    result = suite.runpytest("--collect-only", "-q", "--kokoro-engine=onnxruntime,sherpa-onnx", "--kokoro-texts=short")
+    result.stdout.fnmatch_lines(["*test_streaming_tts?int8-jf_alpha-short-onnxruntime?",
+                                 "*test_streaming_tts?int8-jf_alpha-short-sherpa-onnx?", "2 tests collected*"])
+
+
+@pytest.mark.skipif(sherpa_library_dir() is None,
+                    reason="needs sherpa-onnx's C library: pip install sherpa-onnx-core==2.0.1")
+def test_host_runs_both_engines_and_results_name_them(suite):
+    """Real model on both engines in one run, one harness each; every result names its engine and onnxruntime."""
+    result = suite.runpytest_subprocess("--kokoro-engine=onnxruntime,sherpa-onnx", "--kokoro-texts=short",
+                                        "--kokoro-rounds=1")
+    result.assert_outcomes(passed=2)
+    _, results = results_of(suite)
+    by_engine = {r["engine"]: r for r in results}
+    assert set(by_engine) == {"onnxruntime", "sherpa-onnx"}
+    assert by_engine["onnxruntime"]["onnxruntime_version"] == "1.32.0"
+    assert by_engine["sherpa-onnx"]["engine_version"].startswith("sherpa-onnx 2.0.1")
+    assert by_engine["sherpa-onnx"]["onnxruntime_version"] in by_engine["sherpa-onnx"]["engine_version"]
+    assert by_engine["onnxruntime"]["chunk_count"] == by_engine["sherpa-onnx"]["chunk_count"]
+
+
+@pytest.mark.skipif(shutil.which("swift") is None or sherpa_library_dir() is None,
+                    reason="needs the Swift toolchain and sherpa-onnx's C library (pip install sherpa-onnx-core==2.0.1)")
+def test_swift_device_measures_the_real_model(suite):
+    """--device=swift runs the real Kokoro-82M int8 through sherpa-onnx by default, with the host's voices."""
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=short", "--kokoro-rounds=1")
+    result.assert_outcomes(passed=1)
+    assert "SIMULATED" not in result.stdout.str()
+    _, results = results_of(suite)
+    (r,) = results
+    assert (r["engine"], r["variant"], r["voice"], r["simulated"]) == ("sherpa-onnx", "int8", "jf_alpha", False)
+    assert r["memory_source"] == "VmHWM" and r["peak_memory_gb"] > 0.1
 
 
 def test_ini_keys_configure_the_run(suite):
@@ -84,7 +123,7 @@ def test_host_run_end_to_end(suite):
         assert stats["rounds"] == 2
         assert sorted(stats["data"]) == pytest.approx(sorted(r[key] for r in results)), name
     assert entries[base]["options"]["timer"] == "harness_clock"
-    assert bench["machine_info"]["kokoro_device"]["engine"] == "onnx"
+    assert bench["machine_info"]["kokoro_device"]["engine"] == "onnxruntime"
 
     compare = subprocess.run([str(Path(sys.executable).parent / "pytest-benchmark"), "compare", str(suite.path / "bench.json")],
                              capture_output=True, text=True)
@@ -114,7 +153,8 @@ def test_unknown_voice_fails_with_what_is_available(suite):
 @pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
 def test_swift_device_end_to_end(suite):
     """The Swift CLI harness (SIMULATED scripted engine on Linux) through the same plugin and checks."""
-    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=default", "--kokoro-rounds=1",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-engine=scripted",
+                                        "--kokoro-texts=default", "--kokoro-rounds=1",
                                         "--kokoro-variants=bf16,4bit")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*SIMULATED engine*"])

@@ -122,7 +122,7 @@ import sys
 import pytest_kokoro.devices.registry as registry
 from pytest_kokoro.devices.subprocess import SubprocessDevice
 
-def faulty_host_device(results_dir, models, voice_pack):
+def faulty_host_device(results_dir, models, voice_pack, engine="onnxruntime"):
     args = os.environ["FAULTY_HARNESS_ARGS"].split()
     return SubprocessDevice("host", [sys.executable, {str(ROOT / "tests" / "support" / "faulty_harness.py")!r}, *args],
                             results_dir / "logs" / "faulty-harness.log")

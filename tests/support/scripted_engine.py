@@ -10,6 +10,7 @@ from pytest_kokoro.harness.onnx_engine import EngineError, LoadedVariant
 class ScriptedEngine:
     name = "scripted"
     simulated = True
+    onnxruntime_version = None  # the real engines name the onnxruntime that ran the model; this one has none
     version = "scripted 0 (simulated)"
 
     def __init__(self, fail_on: str | None = None, silent: bool = False):

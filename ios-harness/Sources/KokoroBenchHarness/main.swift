@@ -25,7 +25,11 @@ usage: KokoroBenchHarness (--stdio | --listen PORT) [options]
   --stdio                  speak protocol v1 on stdin/stdout (logs on stderr)
   --listen PORT            speak it over TCP on 127.0.0.1:PORT, one connection at a time (0 = any free port;
                            the chosen port is logged as "listening on 127.0.0.1:PORT")
-  --engine scripted        the SIMULATED test engine (default; the only engine of this CLI build)
+  --engine scripted        the SIMULATED test engine (default)
+  --engine sherpa-onnx     the real Kokoro-82M int8 through sherpa-onnx (builds that found its library); with
+                           --sherpa-model DIR --espeak-library PATH --espeak-data DIR [--threads N]
+  --tokens                 no server: each stdin line a JSON string, each stdout line its token ids (needs
+                           --sherpa-model, --espeak-library, --espeak-data; --language en-us|en-gb)
   --cost-per-char-ms X     scripted engine: simulated cost per character (default 0.5)
   --cost-per-chunk-ms X    scripted engine: simulated fixed cost per chunk (default 5)
   --load-ms X              scripted engine: simulated variant load time (default 20)
@@ -46,6 +50,8 @@ struct Options {
     var faultAfterChunks: Int?
     var fault: String?
     var split = false
+    var sherpa = SherpaOptions()
+    var tokens = false
 }
 
 func parseOptions(_ args: [String]) -> Options {
@@ -85,6 +91,12 @@ func parseOptions(_ args: [String]) -> Options {
             }
             o.fault = v
         case "--split": o.split = true
+        case "--sherpa-model": o.sherpa.modelDirectory = value(a)
+        case "--espeak-library": o.sherpa.espeakLibrary = value(a)
+        case "--espeak-data": o.sherpa.espeakData = value(a)
+        case "--language": o.sherpa.language = value(a)
+        case "--threads": o.sherpa.threads = max(1, Int(number(a)))
+        case "--tokens": o.tokens = true
         case "--help", "-h":
             print(usage)
             exit(0)
@@ -92,11 +104,11 @@ func parseOptions(_ args: [String]) -> Options {
         }
         i += 1
     }
-    if o.split { return o }
+    if o.split || o.tokens { return o }
     guard o.stdio != (o.listenPort != nil) else { fail("give exactly one of --stdio or --listen PORT") }
-    guard o.engine == "scripted" else {
-        fail("engine '\(o.engine)' is not in this build; the CLI has only 'scripted' (simulated). The MLX engine "
-            + "runs in the iOS/macOS app (ios-harness/App)")
+    guard o.engine == "scripted" || o.engine == "sherpa-onnx" else {
+        fail("engine '\(o.engine)' is not in this build; the CLI has 'scripted' (simulated) and 'sherpa-onnx'. The MLX "
+            + "engine runs in the iOS/macOS app (ios-harness/App)")
     }
     if (o.fault == nil) != (o.faultAfterChunks == nil) { fail("--fault and --fault-after-chunks go together") }
     return o
@@ -135,7 +147,7 @@ final class FaultInjector {
 }
 
 func makeServer(_ o: Options, sinkFD: Int32, faults: FaultInjector?) -> HarnessServer {
-    let engine = ScriptedEngine(config: o.config)
+    let engine = makeEngine(o)
     let server = HarnessServer(runner: BenchmarkRunner(engine: engine), log: log)
     if let f = faults { server.willEmit = { try f.willEmit($0) } }
     return server
@@ -157,7 +169,7 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
     let listener: TCPListener
     do { listener = try TCPListener(loopbackPort: UInt16(port)) } catch { fail("\(error)") }
     log("listening on 127.0.0.1:\(listener.port)")
-    let service = LoopbackService(listener: listener, runner: BenchmarkRunner(engine: ScriptedEngine(config: o.config)),
+    let service = LoopbackService(listener: listener, runner: BenchmarkRunner(engine: makeEngine(o)),
                                   log: log)
     if let kind = o.fault {
         service.configure = { server, fd in
@@ -177,7 +189,9 @@ if options.split {
     print(JSONValue.array(chunks.map { .string($0) }).serialized())
     exit(0)
 }
-log("engine scripted (SIMULATED: its timings and audio are not Kokoro measurements)")
+if options.tokens { printTokens(options) }
+log(options.engine == "scripted" ? "engine scripted (SIMULATED: its timings and audio are not Kokoro measurements)"
+    : "engine \(options.engine)")
 if let port = options.listenPort {
     exit(serveTCP(options, port: port))
 } else {
