@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
 from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
 from pytest_kokoro.gates.baselines import validate_name
@@ -59,6 +60,14 @@ def _model_assignment(text: str) -> tuple[str, str]:
     return variant.strip(), path.strip()
 
 
+def _split_strategies(text: str) -> list[str]:
+    strategies = _comma_list(text)
+    unknown = [s for s in strategies if s not in SPLIT_STRATEGIES]
+    if unknown:
+        raise ValueError(f"unknown split strategy {', '.join(unknown)}: use {', '.join(SPLIT_STRATEGIES)}")
+    return list(dict.fromkeys(strategies))
+
+
 def _launch_mode(text: str) -> str:
     if text not in ("auto", "manual"):
         raise ValueError(f"expected auto or manual, got {text!r}")
@@ -80,6 +89,8 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
     "--kokoro-texts": (_comma_list, "comma-separated built-in text names (default, short, paragraph) or files "
                                     "with one text per paragraph (default: default)"),
+    "--kokoro-split": (_split_strategies, "comma-separated ways to cut texts into chunks: sentences (the reference's "
+                                          "rule, default), clauses, adaptive, whole (docs/protocol.md)"),
     "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
     "--kokoro-results-dir": (str, "where results, WAVs and harness logs go (default: results)"),
     "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
@@ -166,7 +177,8 @@ def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str
         texts = resolve_texts(option(config, "kokoro_texts") or ["default"])
     except TextsError as error:
         raise pytest.UsageError(str(error)) from None
-    return [Case(variant, voice, text_id, text)
-            for variant, voice, (text_id, text) in itertools.product(variants, voices, texts.items())]
+    splits = option(config, "kokoro_split") or [SPLIT_NAME]
+    return [Case(variant, voice, text_id, text, split)
+            for variant, voice, (text_id, text), split in itertools.product(variants, voices, texts.items(), splits)]
 
 

@@ -11,6 +11,7 @@ from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.core.metrics import audio_problems, invariant_problems
 from pytest_kokoro.runner.results import ResultsWriter
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
+from pytest_kokoro.core.sentences import SPLIT_NAME
 
 # Error codes that mean "this case cannot run here" (skip, with the harness's instructions), not "broken".
 UNAVAILABLE_CODES = frozenset({"missing_file"})
@@ -30,10 +31,13 @@ class Case:
     voice: str
     text_id: str
     text: str
+    split: str = SPLIT_NAME
 
     @property
     def id(self) -> str:
-        return f"{self.variant}-{self.voice}-{self.text_id}"
+        # The reference's rule keeps the ids (and the baselines stored under them) it always had.
+        suffix = "" if self.split == SPLIT_NAME else f"-{self.split}"
+        return f"{self.variant}-{self.voice}-{self.text_id}{suffix}"
 
 
 @dataclass
@@ -95,7 +99,8 @@ class KokoroSession:
         try:
             self._switch_variant(client, case.variant)
             outcome = client.run(text=case.text, voice=case.voice, variant=case.variant, speed=self.settings.speed,
-                                 warmup=self.settings.warmup, send_audio=True, round_index=round_index)
+                                 warmup=self.settings.warmup, send_audio=True, round_index=round_index,
+                                 split=case.split)
         except HarnessFault as error:
             self.replace_harness(f"{case.id} round {round_index}: {error}")  # a fresh one serves the remaining tests
             raise CaseFailed(f"{case.id} round {round_index}: {error}; a fresh harness takes the next test") from error
