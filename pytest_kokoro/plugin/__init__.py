@@ -30,6 +30,7 @@ AB_KEY = pytest.StashKey[KokoroSession]()
 DEVICES_KEY = pytest.StashKey[DeviceFactory]()
 MERGER_KEY = pytest.StashKey[ResultsMerger]()
 MERGED_KEY = pytest.StashKey[tuple]()
+REPORT_KEY = pytest.StashKey[str]()
 
 
 def fail(message: str) -> NoReturn:
@@ -176,6 +177,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
                 ab_baseline.records.values(), ab_baseline.settings.device_label)[2:]:
             terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {session.writer.path}")
+    _report_line(terminalreporter, config)
     keeper = config.stash[GATES_KEY]
     for case_id, judgements in keeper.judgements.items():
         for judgement in judgements:
@@ -201,6 +203,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         written = merger.write(kokoro.writer.path)
         if written:
             config.stash[MERGED_KEY] = written
+            _write_html_report(session, written[0])
+    elif kokoro is not None and kokoro.records and not hasattr(config, "workeroutput"):
+        _write_html_report(session, kokoro.writer.path)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -211,6 +216,28 @@ def pytest_testnodedown(node, error) -> None:
         if MERGER_KEY not in config.stash:
             config.stash[MERGER_KEY] = ResultsMerger()
         config.stash[MERGER_KEY].add(node.workerinput["workerid"], payload)
+
+
+def _write_html_report(session: pytest.Session, results_path) -> None:
+    """--kokoro-report PATH: the HTML report of this run's results file; a failure fails the run."""
+    config = session.config
+    target = option(config, "kokoro_report")
+    if not target or results_path is None:
+        return
+    from pytest_kokoro.report.html import write_report
+    from pytest_kokoro.report.rounds import ReportInputError
+
+    try:
+        config.stash[REPORT_KEY] = f"report: {write_report([results_path], target)}"
+    except ReportInputError as error:
+        config.stash[REPORT_KEY] = f"report not written: {error}"
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _report_line(terminalreporter, config: pytest.Config) -> None:
+    line = config.stash.get(REPORT_KEY, None)
+    if line is not None:
+        terminalreporter.write_line(line, red=line.startswith("report not written"))
 
 
 def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
@@ -226,6 +253,7 @@ def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {written[0]}")
     terminalreporter.write_line(f"pytest-benchmark: {written[1]}")
+    _report_line(terminalreporter, config)
     for fault in merger.faults:
         terminalreporter.write_line(f"harness fault: {fault}")
     return True

@@ -93,6 +93,8 @@ OPTIONS: dict[str, tuple[Any, str]] = {
                                           "rule, default), clauses, adaptive, whole (docs/protocol.md)"),
     "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
     "--kokoro-results-dir": (str, "where results, WAVs and harness logs go (default: results)"),
+    "--kokoro-report": (str, "write one self-contained HTML report of this run's results to PATH at the end "
+                             "(python -m pytest_kokoro.report does the same for any results files)"),
     "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
     "--kokoro-timeout": (_positive_float, "seconds to wait for any event from the harness before calling it hung "
                                           "(default: 120)"),
