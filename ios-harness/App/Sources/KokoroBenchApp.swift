@@ -44,6 +44,7 @@ final class BenchController: ObservableObject {
         engine = ScriptedEngine()  // SIMULATED: only when MLX is not linked (never in the shipped app)
         #endif
         runner = BenchmarkRunner(engine: engine, deviceState: deviceState)
+        runner.player = playback  // played_chunk_starts, beside the replayed playback keys
     }
 
     /// `--serve PORT`: headless harness mode for the plugin.
@@ -88,9 +89,10 @@ final class BenchController: ObservableObject {
         queue.async { [self] in
             let audio = AudioCollector()
             var newResults: [BenchmarkResult] = []
-            let onChunk: ChunkHandler = { _, samples in
+            let onChunk: ChunkHandler = { chunk, samples in
                 audio.append(samples)
-                self.playbackQueue.async { self.playback.enqueue(samples) }
+                let t1 = self.playback.expect(chunk, samples: samples.count)
+                self.playbackQueue.async { self.playback.enqueue(samples, chunk: chunk, t1: t1) }
             }
             do {
                 if allVariants {
