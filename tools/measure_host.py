@@ -266,10 +266,7 @@ def call_cost(rounds: int) -> dict[str, Any]:
     tokens = np.array([p[0] for p in points], dtype=float)
     seconds = np.array([p[1] for p in points])
     slope, intercept = np.polyfit(tokens, seconds, 1)
-    by_length = {}
-    for prefix in prefixes:
-        n = bare.call_time(prefix)[0]
-        by_length[n] = stats([s for t, s in points if t == n])
+    by_length = {n: stats([s for t, s in points if t == n]) for n in sorted({t for t, _ in points})}
     return {"points": points, "intercept": float(intercept), "per_token": float(slope),
             "by_tokens": {str(k): v for k, v in sorted(by_length.items())}}
 
