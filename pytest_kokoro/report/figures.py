@@ -33,8 +33,9 @@ def device_sort_key(device: str) -> tuple[int, str]:
 
 
 def comparison(groups: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
-    """TTFA and RTF medians, variants on the x axis, one bar per device side by side (min-max as error bars)."""
-    variants = sorted(groups)
+    """TTFA and RTF medians, variants (in the order given) on the x axis, one bar per device side by side (min-max
+    as error bars)."""
+    variants = list(groups)
     devices = sorted({d for by_device in groups.values() for d in by_device}, key=device_sort_key)
     figure, axes = plt.subplots(1, 2, figsize=(8, 2.8))
     width = 0.8 / max(1, len(devices))
@@ -52,7 +53,8 @@ def comparison(groups: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
                 low.append(median - min(values))
                 high.append(max(values) - median)
             ax.bar(xs, medians, width, yerr=[low, high], capsize=3, label=device)
-        ax.set_xticks(range(len(variants)), variants)
+        ax.set_xticks(range(len(variants)), variants, rotation=30 if len(variants) > 3 else 0,
+                      ha="right" if len(variants) > 3 else "center")
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(title="device", fontsize="small")

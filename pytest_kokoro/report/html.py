@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from pytest_kokoro.core.sentences import SPLIT_STRATEGIES
 from pytest_kokoro.report import figures
 from pytest_kokoro.report.rounds import ReportInputError, Run, load_runs
 
@@ -64,26 +65,34 @@ def _summary_rows(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _comparisons(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each text, voice and split: TTFA and RTF by variant and device, side by side."""
-    groups: dict[tuple[str, str, str], dict[str, dict[str, list[dict[str, Any]]]]] = defaultdict(
+    """For each text and voice: TTFA and RTF by variant (and split strategy, when there are several), the devices
+    side by side."""
+    groups: dict[tuple[str, str], dict[str, dict[str, list[dict[str, Any]]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list)))
     for r in rounds:
-        groups[(r["text"], r["voice"], r["split"])][r["variant"]][r["device"]].append(r)
+        groups[(r["text"], r["voice"])][(r["variant"], r["split"])][r["device"]].append(r)
     out = []
-    for (text, voice, split), by_variant in sorted(groups.items(), key=lambda item: item[0][1:] + (item[0][0],)):
-        devices = sorted({d for v in by_variant.values() for d in v}, key=figures.device_sort_key)
+    for (text, voice), by_key in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
+        several_splits = len({split for _, split in by_key}) > 1
+        by_label = {f"{variant} {split}" if several_splits else variant: by_device
+                    for (variant, split), by_device in sorted(by_key.items(), key=_variant_split_order)}
+        devices = sorted({d for v in by_label.values() for d in v}, key=figures.device_sort_key)
         rows = []
-        for variant in sorted(by_variant):
+        for label, by_device in by_label.items():
             cells = []
             for device in devices:
-                group = by_variant[variant].get(device, [])
+                group = by_device.get(device, [])
                 cells.append({"ttfa": _spread(_values(group, "time_to_first_audio"), 3),
                               "rtf": _spread(_values(group, "real_time_factor"), 3)})
-            rows.append({"variant": variant, "cells": cells})
-        title = f"voice {voice}, split {split}: “{text[:70]}{'…' if len(text) > 70 else ''}”"
-        out.append({"title": title, "devices": devices, "rows": rows,
-                    "figure": Markup(figures.comparison(by_variant))})
+            rows.append({"variant": label, "cells": cells})
+        title = f"voice {voice}: “{text[:80]}{'…' if len(text) > 80 else ''}”"
+        out.append({"title": title, "devices": devices, "rows": rows, "figure": Markup(figures.comparison(by_label))})
     return out
+
+
+def _variant_split_order(item) -> tuple[str, int]:
+    (variant, split), _ = item
+    return (variant, SPLIT_STRATEGIES.index(split) if split in SPLIT_STRATEGIES else len(SPLIT_STRATEGIES))
 
 
 def _timelines(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:

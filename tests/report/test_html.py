@@ -37,12 +37,22 @@ def test_the_page_holds_every_section_for_every_case(page):
     summary = html.split('id="summary-table"', 1)[1].split("</table>", 1)[0]
     for case in cases:
         assert f"<td>{case}</td>" in summary
-    # One comparison per text, voice and split; one timeline per case and device; the trend over the two files.
-    assert html.count('class="comparison-figure"') == len({(r["text"], r["voice"], r["split"]) for r in rounds})
+    # One comparison per text and voice (variants and splits on its axis); one timeline per case and device; the trend over the two files.
+    assert html.count('class="comparison-figure"') == len({(r["text"], r["voice"]) for r in rounds})
     assert html.count('class="timeline-figure"') == len(cases)
     assert 'class="trend-figure"' in html
-    # The older file's round has no chunk_samples: it loads, and says why it has no timeline.
-    assert "no round with chunk_samples" in html
+    # The older file's round (no playback keys) counts among the sentences case's rounds: 3 + 1.
+    row = summary.split("<td>int8-jf_alpha-default</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>4</td>" in row
+
+
+def test_a_file_from_before_the_playback_keys_loads_and_says_what_it_lacks(tmp_path):
+    out = tmp_path / "old.html"
+    done = report(OLDER, "-o", out)
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert "no round with chunk_samples" in html and 'class="timeline-figure"' not in html
+    assert 'id="summary-table"' in html and 'class="comparison-figure"' in html
 
 
 def test_the_page_is_self_contained(page):
