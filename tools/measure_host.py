@@ -408,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
                              "benchmarks/test_kokoro.py, the streaming benchmark without the fuzz test)")
     parser.add_argument("--strategies", action="store_true", help="measure the split strategies against "
                         "create_stream on the default and paragraph texts, and the fixed cost of a model call")
+    parser.add_argument("--texts", default="default,paragraph", help="--strategies: the built-in texts to measure "
+                        "(default: default,paragraph)")
     args = parser.parse_args(argv)
     if args.strategies:
         return main_strategies(args, argv)
@@ -446,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
 def main_strategies(args: argparse.Namespace, argv: list[str] | None) -> int:
     info = machine()
     print(f"machine: {info}", file=sys.stderr)
-    texts = {"default": BUILTIN_TEXTS["default"], "paragraph": BUILTIN_TEXTS["paragraph"]}
+    texts = {name: BUILTIN_TEXTS[name] for name in args.texts.split(",")}
     with tempfile.TemporaryDirectory(prefix="kokoro-measure-logs-") as logs:
         measured = strategies(texts, args.rounds, Path(logs))
     cost = call_cost(args.rounds)
