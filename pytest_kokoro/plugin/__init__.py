@@ -228,7 +228,13 @@ def _write_html_report(session: pytest.Session, results_path) -> None:
     target = option(config, "kokoro_report")
     if not target or results_path is None:
         return
-    from pytest_kokoro.report.html import write_report
+    try:
+        from pytest_kokoro.report.html import write_report
+    except ImportError as error:
+        config.stash[REPORT_KEY] = (f"report not written: {error.name} is not installed; "
+                                    "pip install 'pytest-kokoro[report]'")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
     from pytest_kokoro.report.rounds import ReportInputError
 
     try:

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from pytest_kokoro.report.html import write_report
 from pytest_kokoro.report.rounds import ReportInputError
 
 
@@ -16,6 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", nargs="*", type=Path, help="results files (results/benchmark_results_*.json)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the HTML file to write")
     args = parser.parse_args(argv)
+    try:
+        from pytest_kokoro.report.html import write_report
+    except ImportError as error:
+        print(f"pytest_kokoro.report: {error.name} is not installed: pip install 'pytest-kokoro[report]'",
+              file=sys.stderr)
+        return 2
     try:
         written = write_report(args.results, args.output)
     except ReportInputError as error:
