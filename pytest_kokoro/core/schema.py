@@ -74,6 +74,7 @@ class HarnessResult(ReferenceResult):
     thermal_state_before: str | None
     thermal_state_after: str | None
     calibration_time: float | None
+    playback: bool
     # Playback as heard (docs/results.md "Playback keys"), replayed from the chunks.
     chunk_samples: list[int]
     playback_stall_time: float
