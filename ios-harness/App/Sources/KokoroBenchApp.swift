@@ -143,7 +143,10 @@ final class BenchController: ObservableObject {
                 self.store.append(result)
                 DispatchQueue.main.async { self.results.append(result) }
             }
-            server.onAudio = { samples in self.playbackQueue.async { self.playback.enqueue(samples) } }
+            server.onChunkAudio = { chunk, samples in
+                let t1 = self.playback.expect(chunk, samples: samples.count)  // played_chunk_starts
+                self.playbackQueue.async { self.playback.enqueue(samples, chunk: chunk, t1: t1) }
+            }
         }
         queue.async {
             service.run()  // returns after `shutdown`

@@ -90,3 +90,19 @@ final class RunnerPlaybackKeysTests: XCTestCase {
         XCTAssertEqual(r.jsonValue["played_chunk_starts"], .array([.double(0.5), .double(1.5), .double(2.5)]))
     }
 }
+
+final class ServerChunkAudioTests: XCTestCase {
+    func testTheServerHandsEachChunksEventAndSamplesToAPlayer() throws {
+        let server = HarnessServer(runner: BenchmarkRunner(engine: ScriptedEngine()))
+        var handed: [(ChunkEvent, Int)] = []
+        server.onChunkAudio = { chunk, samples in handed.append((chunk, samples.count)) }
+        let sink = ArraySink()
+        _ = server.serve(source: ArraySource([
+            #"{"type": "run", "id": "r9", "text": "One. Two. Three.", "voice": "af_heart", "variant": "bf16"}"#]),
+            sink: sink)
+        XCTAssertEqual(handed.map(\.0.id), ["r9", "r9", "r9"])
+        XCTAssertEqual(handed.map(\.0.index), [0, 1, 2])
+        XCTAssertEqual(handed.map(\.0.samples), handed.map(\.1), "the event's sample count is the samples handed")
+        XCTAssertEqual(handed.map(\.0.t), handed.map(\.0.t).sorted())
+    }
+}
