@@ -19,6 +19,13 @@ repetition, the wall time of ``pytest <target> -p no:cacheprovider --kokoro-roun
 includes the fuzz test) and ``benchmarks/test_kokoro.py`` (the streaming benchmark alone), against what its results
 file accounts for. The whole thing runs ``--repeats`` times. Prints Markdown and writes
 results/host_performance_*.json. docs/performance.md has the numbers.
+
+``--strategies`` measures the split strategies instead (GitHub issue 11): the harness once per strategy of
+``--kokoro-split`` (sentences, clauses, adaptive, whole) and kokoro-onnx's create_stream, interleaved with the order
+rotating every round, on the default and paragraph texts; with the playback keys (stalls, gapless start) of every
+harness round. Then the fixed cost of one model call: the bare loop on prefixes of the paragraph text of 1 to 64
+words, interleaved, and a least-squares line through (phoneme tokens, seconds): its intercept is the cost of a call
+that synthesizes nothing.
 """
 
 from __future__ import annotations
@@ -45,8 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 from pytest_kokoro.harness import model_files  # noqa: E402
 from pytest_kokoro.devices.subprocess import host_device  # noqa: E402
-from pytest_kokoro.core.sentences import split_sentences  # noqa: E402
-from pytest_kokoro.core.texts import REFERENCE_DEFAULT_TEXT  # noqa: E402
+from pytest_kokoro.core.sentences import SPLIT_STRATEGIES, split_sentences, split_text  # noqa: E402
+from pytest_kokoro.core.texts import BUILTIN_TEXTS, REFERENCE_DEFAULT_TEXT  # noqa: E402
 
 SAMPLE_RATE = 24000
 VOICE = "jf_alpha"
@@ -71,13 +78,15 @@ class HarnessMethod:
         loaded = self.client.load(VARIANT)
         self.load_time = loaded["model_load_time"]
 
-    def round(self, text: str, index: int) -> dict[str, Any]:
+    def round(self, text: str, index: int, split: str = "sentences") -> dict[str, Any]:
         outcome = self.client.run(text=text, voice=VOICE, variant=VARIANT, speed=SPEED, warmup=True,
-                                  send_audio=True, round_index=index)
+                                  send_audio=True, round_index=index, split=split)
         r = outcome.result
         return {"ttfa": r["time_to_first_audio"], "inference": r["inference_time"], "rtf": r["real_time_factor"],
                 "audio": r["audio_duration"], "chunks": r["chunk_count"],
-                "per_chunk": r["per_sentence_inference"], "host_wall_time": outcome.host_wall_time}
+                "per_chunk": r["per_sentence_inference"], "host_wall_time": outcome.host_wall_time,
+                "gapless_start": r["gapless_start_time"], "stall_count": r["stall_count"],
+                "stall_time": r["playback_stall_time"], "chunk_samples": r["chunk_samples"]}
 
     def close(self) -> None:
         self.client.shutdown()
@@ -104,6 +113,13 @@ class BareLoop:
                                       "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
                                       "speed": np.array([SPEED], dtype=np.float32)})
         return np.asarray(out[0], dtype=np.float32).ravel()
+
+    def call_time(self, text: str) -> tuple[int, float]:
+        """(phoneme tokens, seconds) of one model call on ``text``: phonemize + tokenize + run, as in a harness."""
+        tokens = len(self.tokenizer.tokenize(self.tokenizer.phonemize(text, LANG), limit=None))
+        start = time.perf_counter()
+        self._synthesize(text)
+        return tokens, time.perf_counter() - start
 
     def round(self, text: str, index: int) -> dict[str, Any]:
         chunks = split_sentences(text)  # before T1, as in the harness
@@ -198,6 +214,94 @@ def interleaved(text: str, rounds: int, logs: Path, methods: tuple[str, ...] = M
             "overhead": {"median_of_medians": summary["harness"]["inference"]["median"]
                          / summary["bare"]["inference"]["median"] - 1,
                          "paired_inference": stats(ratios), "paired_ttfa": stats(ttfa_ratios)}}
+
+
+def strategies(texts: dict[str, str], rounds: int, logs: Path) -> dict[str, Any]:
+    """Every split strategy through the real harness, and create_stream, interleaved with a rotating order."""
+    model, voices = model_files.int8_model_path(), model_files.japanese_voice_pack()
+    harness = HarnessMethod(logs)
+    kokoro = KokoroOnnx(model, voices)
+    methods = (*SPLIT_STRATEGIES, "create_stream")
+    out: dict[str, Any] = {}
+    try:
+        for text_id, text in texts.items():
+            run = {name: (lambda t, i, split=name: harness.round(t, i, split)) for name in SPLIT_STRATEGIES}
+            run["create_stream"] = kokoro.stream_round
+            for name in methods:  # one untimed warm-up each
+                run[name](text, 0)
+            rows: dict[str, list[dict[str, Any]]] = {name: [] for name in methods}
+            for index in range(rounds):
+                order = methods[index % len(methods):] + methods[:index % len(methods)]
+                for name in order:
+                    rows[name].append(run[name](text, index))
+                print(f"  {text_id} round {index + 1}/{rounds}: " + ", ".join(
+                    f"{name} {rows[name][-1]['ttfa']:.3f}/{rows[name][-1]['inference']:.3f} s" for name in order),
+                      file=sys.stderr, flush=True)
+            keys = ("ttfa", "inference", "rtf", "audio", "gapless_start", "stall_count", "stall_time")
+            summary = {name: {key: stats([r[key] for r in rows[name]]) for key in keys if key in rows[name][0]}
+                       for name in methods}
+            paired = {name: {"ttfa_vs_create_stream": stats([r["ttfa"] / c["ttfa"] for r, c in
+                                                              zip(rows[name], rows["create_stream"])]),
+                             "inference_vs_sentences": stats([r["inference"] / s["inference"] - 1 for r, s in
+                                                               zip(rows[name], rows["sentences"])])}
+                      for name in SPLIT_STRATEGIES}
+            out[text_id] = {"text": text, "chunks": {name: split_text(text, name) for name in SPLIT_STRATEGIES},
+                            "rounds": rows, "summary": summary, "paired": paired}
+    finally:
+        harness.close()
+        kokoro.close()
+    return out
+
+
+def call_cost(rounds: int) -> dict[str, Any]:
+    """The fixed cost of one model call: intercept of seconds against phoneme tokens over prefixes of a text."""
+    words = BUILTIN_TEXTS["paragraph"].split()
+    prefixes = [" ".join(words[:n]) for n in (1, 2, 4, 8, 16, 32, 64) if n <= len(words)]
+    bare = BareLoop(model_files.int8_model_path(), model_files.japanese_voice_pack())
+    bare.call_time(WARMUP_TEXT)
+    points: list[tuple[int, float]] = []
+    for index in range(rounds):
+        order = prefixes[index % len(prefixes):] + prefixes[:index % len(prefixes)]
+        points += [bare.call_time(p) for p in order]
+    tokens = np.array([p[0] for p in points], dtype=float)
+    seconds = np.array([p[1] for p in points])
+    slope, intercept = np.polyfit(tokens, seconds, 1)
+    by_length = {n: stats([s for t, s in points if t == n]) for n in sorted({t for t, _ in points})}
+    return {"points": points, "intercept": float(intercept), "per_token": float(slope),
+            "by_tokens": {str(k): v for k, v in sorted(by_length.items())}}
+
+
+def strategies_report(measured: dict[str, Any], cost: dict[str, Any]) -> str:
+    lines = []
+    for text_id, m in measured.items():
+        n = m["summary"]["create_stream"]["ttfa"]["n"]
+        stream_ttfa = m["summary"]["create_stream"]["ttfa"]["median"]
+        sentences_inference = m["summary"]["sentences"]["inference"]["median"]
+        lines += [f"### Text `{text_id}` (medians of {n} rounds, min–max in brackets; seconds)", "",
+                  "| method | chunks | TTFA | TTFA / create_stream (paired) | gapless start | stalls (max) | stall s | "
+                  "inference | vs sentences (paired) | RTF |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, s in m["summary"].items():
+            chunks = m["rounds"][name][0]["chunks"]
+            if name == "create_stream":
+                lines.append(f"| kokoro-onnx create_stream | {chunks} | {fmt(s['ttfa'])} | 1 | – | – | – | "
+                             f"{fmt(s['inference'])} | {s['inference']['median'] / sentences_inference - 1:+.1%} | "
+                             f"{fmt(s['rtf'])} |")
+                continue
+            p = m["paired"][name]
+            lines.append(
+                f"| {name} | {chunks} | {fmt(s['ttfa'])} | {s['ttfa']['median'] / stream_ttfa:.3f} "
+                f"({p['ttfa_vs_create_stream']['median']:.3f}) | {fmt(s['gapless_start'])} | "
+                f"{s['stall_count']['median']:.0f} ({s['stall_count']['max']:.0f}) | {fmt(s['stall_time'])} | "
+                f"{fmt(s['inference'])} | {s['inference']['median'] / sentences_inference - 1:+.1%} "
+                f"({p['inference_vs_sentences']['median']:+.1%}) | {fmt(s['rtf'])} |")
+        lines.append("")
+    lines += ["### Fixed cost of one model call", "",
+              f"Least squares over {len(cost['points'])} calls: seconds = {cost['intercept']:.3f} + "
+              f"{cost['per_token'] * 1000:.2f} ms × phoneme tokens.", "",
+              "| tokens | seconds (median, min–max) |", "| --- | --- |"]
+    lines += [f"| {tokens} | {fmt(s)} |" for tokens, s in cost["by_tokens"].items()]
+    return "\n".join(lines) + "\n"
 
 
 def pytest_accounting(rounds: int, target: str) -> dict[str, Any]:
@@ -302,7 +406,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pytest-target", action="append", default=None,
                         help="what the timed pytest runs run (repeatable; default: benchmarks/ and "
                              "benchmarks/test_kokoro.py, the streaming benchmark without the fuzz test)")
+    parser.add_argument("--strategies", action="store_true", help="measure the split strategies against "
+                        "create_stream on the default and paragraph texts, and the fixed cost of a model call")
+    parser.add_argument("--texts", default="default,paragraph", help="--strategies: the built-in texts to measure "
+                        "(default: default,paragraph)")
     args = parser.parse_args(argv)
+    if args.strategies:
+        return main_strategies(args, argv)
     methods = tuple(args.methods.split(","))
     if not set(methods) <= set(METHODS) or not {"harness", "bare"} <= set(methods):
         parser.error(f"--methods: a comma-separated subset of {','.join(METHODS)} with harness and bare in it")
@@ -331,6 +441,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, onnxruntime {info['onnxruntime']}, "
           f"kokoro-onnx {info['kokoro_onnx']}, load average at start {info['loadavg_start'][0]:.2f}\n")
     print(report(reps, text))
+    print(f"JSON: {target.relative_to(ROOT)}")
+    return 0
+
+
+def main_strategies(args: argparse.Namespace, argv: list[str] | None) -> int:
+    info = machine()
+    print(f"machine: {info}", file=sys.stderr)
+    texts = {name: BUILTIN_TEXTS[name] for name in args.texts.split(",")}
+    with tempfile.TemporaryDirectory(prefix="kokoro-measure-logs-") as logs:
+        measured = strategies(texts, args.rounds, Path(logs))
+    cost = call_cost(args.rounds)
+    info["loadavg_end"] = os.getloadavg()
+    out = {"command": " ".join([".venv/bin/python", "tools/measure_host.py", *(argv or sys.argv[1:])]),
+           "machine": info, "voice": VOICE, "variant": VARIANT, "speed": SPEED, "strategies": measured,
+           "call_cost": cost}
+    target = ROOT / "results" / f"host_strategies_{datetime.now().strftime('%Y%m%d_%H%M%S')}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"machine: {info['nproc']} CPUs, {info['cpu']}, onnxruntime {info['onnxruntime']}, kokoro-onnx "
+          f"{info['kokoro_onnx']}, load average {info['loadavg_start'][0]:.2f} at start, "
+          f"{info['loadavg_end'][0]:.2f} at the end\n")
+    print(strategies_report(measured, cost))
     print(f"JSON: {target.relative_to(ROOT)}")
     return 0
 

@@ -68,6 +68,60 @@ def derive_metrics(
     )
 
 
+@dataclass(frozen=True)
+class Playback:
+    """Playback as a listener hears it, replayed through an ideal player (docs/results.md "Playback keys").
+
+    Playback starts with the first chunk the moment it is ready; chunk i plays when it is ready (t_i, seconds since
+    T1) and the chunk before it has ended, and lasts samples_i / sample_rate. A chunk ready only after the one
+    before it ended leaves a gap: a stall. The Swift twin is Playback.swift; spec/playback_examples.json checks both.
+    """
+
+    starts: list[float]
+    ends: list[float]
+    stall_time: float
+    stall_count: int
+    # The earliest start that never stalls: max over i of (t_i - the audio before chunk i).
+    gapless_start_time: float
+
+    def result_keys(self) -> dict[str, Any]:
+        return {"playback_stall_time": self.stall_time, "stall_count": self.stall_count,
+                "gapless_start_time": self.gapless_start_time}
+
+
+def replay_playback(chunk_times: Sequence[float], chunk_samples: Sequence[int], sample_rate: int = SAMPLE_RATE) -> Playback:
+    """Replay chunks ready at ``chunk_times`` (seconds since T1, in order) with ``chunk_samples`` samples each."""
+    if not chunk_times:
+        raise NoAudioError("the run produced no chunks")
+    if len(chunk_times) != len(chunk_samples):
+        raise ValueError(f"{len(chunk_times)} chunk times but {len(chunk_samples)} sample counts")
+    starts: list[float] = []
+    ends: list[float] = []
+    stall_time = 0.0
+    stall_count = 0
+    gapless_start = -math.inf
+    audio_before = 0.0
+    for t, samples in zip(chunk_times, chunk_samples):
+        duration = samples / sample_rate
+        start = t
+        if ends:
+            if t > ends[-1]:
+                stall_time += t - ends[-1]
+                stall_count += 1
+            else:
+                start = ends[-1]
+        starts.append(start)
+        ends.append(start + duration)
+        gapless_start = max(gapless_start, t - audio_before)
+        audio_before += duration
+    return Playback(starts, ends, stall_time, stall_count, gapless_start)
+
+
+def chunk_times_of(per_sentence_inference: Sequence[float]) -> list[float]:
+    """The chunks' timestamps since T1, back from per_sentence_inference (their differences)."""
+    return [float(t) for t in np.cumsum(per_sentence_inference)]
+
+
 def first_audible_index(audio: np.ndarray, threshold: float = AUDIBLE_THRESHOLD) -> int | None:
     loud = np.flatnonzero(np.abs(audio) >= threshold)
     return int(loud[0]) if loud.size else None
@@ -108,6 +162,7 @@ def invariant_problems(result: dict[str, Any], chunk_times: Sequence[float] | No
         problems.append(f"real_time_factor {result['real_time_factor']!r} is not inference_time / audio_duration")
     if "chunk_count" in result and result["chunk_count"] != len(per_sentence):
         problems.append(f"chunk_count {result['chunk_count']} but {len(per_sentence)} per_sentence_inference entries")
+    problems.extend(_playback_problems(result))
     if chunk_times is not None and chunk_samples is not None:
         try:
             derived = derive_metrics(chunk_times, chunk_samples, result["model_load_time"], result["sample_rate"])
@@ -120,6 +175,25 @@ def invariant_problems(result: dict[str, Any], chunk_times: Sequence[float] | No
             pairs = zip(value, reported) if isinstance(value, list) else [(value, reported)]
             if (isinstance(value, list) and len(value) != len(reported)) or not all(_close(a, b) for a, b in pairs):
                 problems.append(f"{key} {reported!r} disagrees with the chunk events, which give {value!r}")
+    return problems
+
+
+def _playback_problems(result: dict[str, Any]) -> list[str]:
+    """The playback keys, when present, must be the replay of the result's own chunks."""
+    chunk_samples = result.get("chunk_samples")
+    if chunk_samples is None or "gapless_start_time" not in result:
+        return []
+    problems = []
+    if len(chunk_samples) != len(result["per_sentence_inference"]):
+        return [f"chunk_samples has {len(chunk_samples)} entries but per_sentence_inference "
+                f"{len(result['per_sentence_inference'])}"]
+    if "samples" in result and sum(chunk_samples) != result["samples"]:
+        problems.append(f"chunk_samples sum to {sum(chunk_samples)}, not samples {result['samples']}")
+    replayed = replay_playback(chunk_times_of(result["per_sentence_inference"]), chunk_samples, result["sample_rate"])
+    for key, value in replayed.result_keys().items():
+        reported = result.get(key)
+        if reported is None or (not _close(value, reported) if key != "stall_count" else value != reported):
+            problems.append(f"{key} {reported!r} is not the replay of the chunks, which gives {value!r}")
     return problems
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
+
 PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 1024 * 1024
 AUDIO_ENCODING = "f32le-base64"
@@ -41,6 +43,7 @@ REQUEST_FIELDS: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "warmup": ((bool,), True),
         "send_audio": ((bool,), False),
         "round": ((int,), 0),
+        "split": ((str,), SPLIT_NAME),
     },
     "ping": {"id": ((str,), REQUIRED)},
     "shutdown": {},
@@ -133,6 +136,9 @@ def parse_request(line: bytes | str) -> Request:
                                 request_id=request_id)
         if fields["round"] < 0:
             raise ProtocolError("bad_value", "run.round must be >= 0", request_id=request_id)
+        if fields["split"] not in SPLIT_STRATEGIES:
+            raise ProtocolError("bad_value", f"run.split must be one of {', '.join(SPLIT_STRATEGIES)}, got "
+                                f"{fields['split']!r}", request_id=request_id)
     if kind == "hello" and fields["protocol"] != PROTOCOL_VERSION:
         raise ProtocolError("protocol_mismatch",
                             f"host speaks protocol {fields['protocol']}, this harness speaks {PROTOCOL_VERSION}: "

@@ -75,6 +75,13 @@ class HarnessResult(ReferenceResult):
     thermal_state_after: str | None
     calibration_time: float | None
     playback: bool
+    # Playback as heard (docs/results.md "Playback keys"), replayed from the chunks.
+    chunk_samples: list[int]
+    playback_stall_time: float
+    stall_count: int
+    gapless_start_time: float
+    cold_time_to_first_audio: float | None
+    played_chunk_starts: list[float] | None
 
 
 HARNESS_EXTRA_KEYS = tuple(k for k in HarnessResult.model_fields if k not in REFERENCE_KEYS)

@@ -5,6 +5,10 @@ starts with a capital (optionally behind a quote or bracket); common abbreviatio
 than MAX_CHUNK_CHARS code points is cut at the last , ; : — – that keeps it under the limit, else at the last
 space, else hard. The limit keeps every English chunk under Kokoro's 510-token budget. The Swift twin is
 ios-harness/Sources/KokoroBenchCore/SentenceSplitter.swift; both are checked against spec/sentence_splits.json.
+
+``split_text`` adds the other strategies of ``--kokoro-split`` on top of that rule (clauses, adaptive, whole;
+docs/protocol.md "Split strategies"); their Swift twin is SplitStrategy.swift, and spec/split_strategies.json
+checks both.
 """
 
 from __future__ import annotations
@@ -77,3 +81,113 @@ def _cut_point(text: str, max_chars: int) -> int:
     if spaces:
         return spaces[-1]
     return max_chars
+SPLIT_STRATEGIES = ("sentences", "clauses", "adaptive", "whole")
+_CLAUSE_ENDS = frozenset(",;:")
+# adaptive: the first chunk is the first clause when it has at most this many words, else its first words.
+ADAPTIVE_FIRST_CLAUSE_MAX_WORDS = 5
+ADAPTIVE_FIRST_WORDS = 3
+# adaptive's model of speech and of the device, in integer milliseconds so that Python and Swift cut identically.
+# Audio: Kokoro-82M at speed 1.0 speaks about 17 characters a second and pads every chunk with silence (fitted on
+# the host, docs/performance.md). Compute: the host's int8 model on a quiet machine, with a margin.
+ADAPTIVE_AUDIO_MS_PER_CHUNK = 900
+ADAPTIVE_AUDIO_MS_PER_CHAR = 59
+ADAPTIVE_COMPUTE_MS_PER_CHUNK = 300
+ADAPTIVE_COMPUTE_MS_PER_CHAR = 20
+
+
+def split_text(text: str, strategy: str = SPLIT_NAME, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """The chunks of ``text`` under one of SPLIT_STRATEGIES; every chunk is at most ``max_chars`` code points."""
+    if strategy == "sentences":
+        return split_sentences(text, max_chars)
+    if strategy == "clauses":
+        return split_clauses(text, max_chars)
+    if strategy == "adaptive":
+        return split_adaptive(text, max_chars)
+    if strategy == "whole":
+        return split_whole(text, max_chars)
+    raise ValueError(f"unknown split strategy {strategy!r}; known: {', '.join(SPLIT_STRATEGIES)}")
+
+
+def split_clauses(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """The sentences, each also cut after every , ; : that whitespace follows."""
+    pieces: list[str] = []
+    for sentence in split_sentences(text, max_chars):
+        start = 0
+        for i in range(1, len(sentence)):
+            if sentence[i].isspace() and sentence[i - 1] in _CLAUSE_ENDS:
+                pieces.append(sentence[start:i].strip())
+                start = i
+        pieces.append(sentence[start:].strip())
+    return pieces
+
+
+def split_whole(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """One chunk when the text fits the limit; else the sentences packed greedily, joined by one space."""
+    chunks: list[str] = []
+    for sentence in split_sentences(text, max_chars):
+        if chunks and len(chunks[-1]) + 1 + len(sentence) <= max_chars:
+            chunks[-1] = f"{chunks[-1]} {sentence}"
+        else:
+            chunks.append(sentence)
+    return chunks
+
+
+def split_adaptive(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """A short first chunk for the earliest audio, then chunks as long as the modelled device can synthesize before
+    the audio queued ahead of them runs out (clauses packed whole, a clause cut at words when none fits)."""
+    units = split_clauses(text, max_chars)
+    if not units:
+        return []
+    first_cut = _word_start(units[0], ADAPTIVE_FIRST_WORDS)
+    if _word_start(units[0], ADAPTIVE_FIRST_CLAUSE_MAX_WORDS) is not None and first_cut is not None:
+        chunks = [units[0][:first_cut].rstrip()]
+        units[0] = units[0][first_cut:]
+    else:
+        chunks = [units.pop(0)]
+    ready = _compute_ms(chunks[0])
+    queue_end = ready + _audio_ms(chunks[0])
+    while units:
+        budget = min(max_chars, max(0, queue_end - ready - ADAPTIVE_COMPUTE_MS_PER_CHUNK) // ADAPTIVE_COMPUTE_MS_PER_CHAR)
+        chunk = ""
+        while units and len(joined := f"{chunk} {units[0]}" if chunk else units[0]) <= budget:
+            chunk = joined
+            units.pop(0)
+        if not chunk:
+            cut = _word_cut(units[0], budget)
+            chunk = units[0][:cut].rstrip()
+            units[0] = units[0][cut:].lstrip()
+            if not units[0]:
+                units.pop(0)
+        ready += _compute_ms(chunk)
+        queue_end = max(queue_end, ready) + _audio_ms(chunk)
+        chunks.append(chunk)
+    return chunks
+
+
+def _audio_ms(chunk: str) -> int:
+    return ADAPTIVE_AUDIO_MS_PER_CHUNK + ADAPTIVE_AUDIO_MS_PER_CHAR * len(chunk)
+
+
+def _compute_ms(chunk: str) -> int:
+    return ADAPTIVE_COMPUTE_MS_PER_CHUNK + ADAPTIVE_COMPUTE_MS_PER_CHAR * len(chunk)
+
+
+def _word_start(text: str, count: int) -> int | None:
+    """The index where word ``count + 1`` of ``text`` (stripped) starts; None when it has ``count`` words or fewer."""
+    words = 0
+    for i, ch in enumerate(text):
+        if not ch.isspace() and (i == 0 or text[i - 1].isspace()):
+            if words == count:
+                return i
+            words += 1
+    return None
+
+
+def _word_cut(text: str, limit: int) -> int:
+    """Where to cut ``text`` (stripped, longer than ``limit``) so the head is the most words within ``limit`` code
+    points: the last whitespace at an index <= limit, else the first whitespace (one word even over the limit)."""
+    spaces = [i for i in range(1, len(text)) if text[i].isspace()]
+    within = [i for i in spaces if i <= limit]
+    if within:
+        return within[-1]
+    return spaces[0] if spaces else len(text)

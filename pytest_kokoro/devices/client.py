@@ -18,6 +18,7 @@ import numpy as np
 
 from pytest_kokoro.core import protocol
 from pytest_kokoro.core.protocol import ProtocolError
+from pytest_kokoro.core.sentences import SPLIT_NAME
 
 _EOF = object()
 
@@ -170,12 +171,15 @@ class HarnessClient:
             raise self._fault(f"expected pong {ping_id}, got {str(event)[:200]}")
 
     def run(self, *, text: str, voice: str, variant: str, speed: float = 1.0, warmup: bool = True,
-            send_audio: bool = True, round_index: int = 0, timeout: float | None = None) -> RunOutcome:
+            send_audio: bool = True, round_index: int = 0, timeout: float | None = None,
+            split: str = SPLIT_NAME) -> RunOutcome:
         """Send one run and collect its events up to ``done``; HarnessError on an error event."""
         run_id = f"r{next(self._ids)}"
         started = time.perf_counter()
+        # The default strategy is left out, so that a harness older than the `split` field still serves the run.
+        extra = {} if split == SPLIT_NAME else {"split": split}
         self.link.send(protocol.request("run", id=run_id, text=text, voice=voice, variant=variant, speed=speed,
-                                        warmup=warmup, send_audio=send_audio, round=round_index))
+                                        warmup=warmup, send_audio=send_audio, round=round_index, **extra))
         chunks: list[dict[str, Any]] = []
         audio: dict[int, np.ndarray] = {}
         while True:

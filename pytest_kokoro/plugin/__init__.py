@@ -19,6 +19,7 @@ from pytest_kokoro.runner.records import Case, CaseRecord
 RUN_KEY = pytest.StashKey[KokoroRun]()
 MERGER_KEY = pytest.StashKey[Any]()
 MERGED_KEY = pytest.StashKey[tuple]()
+REPORT_KEY = pytest.StashKey[str]()
 NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
                 "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
                 "-p no:benchmark for them")
@@ -170,6 +171,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
                 ab_baseline.records.values(), ab_baseline.settings.device_label)[2:]:
             terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {session.writer.path}")
+    _report_line(terminalreporter, config)
     if not config.pluginmanager.has_plugin("benchmark"):
         terminalreporter.write_line(NO_BENCHMARK)
     keeper = run.keeper
@@ -208,6 +210,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         written = merger.write(kokoro.writer.path, config.getoption("benchmark_json", None))
         if written:
             config.stash[MERGED_KEY] = written
+            _write_html_report(session, written[0])
+    elif run is not None and run.session.records and not hasattr(config, "workeroutput"):
+        _write_html_report(session, run.session.writer.path)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -220,6 +225,34 @@ def pytest_testnodedown(node, error) -> None:
         if MERGER_KEY not in config.stash:
             config.stash[MERGER_KEY] = ResultsMerger()
         config.stash[MERGER_KEY].add(node.workerinput["workerid"], payload)
+
+
+def _write_html_report(session: pytest.Session, results_path) -> None:
+    """--kokoro-report PATH: the HTML report of this run's results file; a failure fails the run."""
+    config = session.config
+    target = option(config, "kokoro_report")
+    if not target or results_path is None:
+        return
+    try:
+        from pytest_kokoro.report.html import write_report
+    except ImportError as error:
+        config.stash[REPORT_KEY] = (f"report not written: {error.name} is not installed; "
+                                    "pip install 'pytest-kokoro[report]'")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    from pytest_kokoro.report.rounds import ReportInputError
+
+    try:
+        config.stash[REPORT_KEY] = f"report: {write_report([results_path], target)}"
+    except ReportInputError as error:
+        config.stash[REPORT_KEY] = f"report not written: {error}"
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _report_line(terminalreporter, config: pytest.Config) -> None:
+    line = config.stash.get(REPORT_KEY, None)
+    if line is not None:
+        terminalreporter.write_line(line, red=line.startswith("report not written"))
 
 
 def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
@@ -235,6 +268,7 @@ def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {written[0]}")
     terminalreporter.write_line(f"pytest-benchmark: {written[1]}")
+    _report_line(terminalreporter, config)
     for fault in merger.faults:
         terminalreporter.write_line(f"harness fault: {fault}")
     return True

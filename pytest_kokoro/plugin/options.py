@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
 from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
 from pytest_kokoro.gates.baselines import validate_name
@@ -59,6 +60,14 @@ def _model_assignment(text: str) -> tuple[str, str]:
     return variant.strip(), path.strip()
 
 
+def _split_strategies(text: str) -> list[str]:
+    strategies = _comma_list(text)
+    unknown = [s for s in strategies if s not in SPLIT_STRATEGIES]
+    if unknown:
+        raise ValueError(f"unknown split strategy {', '.join(unknown)}: use {', '.join(SPLIT_STRATEGIES)}")
+    return list(dict.fromkeys(strategies))
+
+
 def _launch_mode(text: str) -> str:
     if text not in ("auto", "manual"):
         raise ValueError(f"expected auto or manual, got {text!r}")
@@ -99,8 +108,12 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-engine": (_engines, "comma-separated engines, a matrix axis: host onnxruntime (default) and "
                                   "sherpa-onnx; swift sherpa-onnx (default where sherpa-onnx-core is installed) and "
                                   "scripted (SIMULATED, for tests)"),
+    "--kokoro-split": (_split_strategies, "comma-separated ways to cut texts into chunks: sentences (the reference's "
+                                          "rule, default), clauses, adaptive, whole (docs/protocol.md)"),
     "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
     "--kokoro-results-dir": (str, "where results, WAVs and harness logs go (default: results)"),
+    "--kokoro-report": (str, "write one self-contained HTML report of this run's results to PATH at the end "
+                             "(python -m pytest_kokoro.report does the same for any results files)"),
     "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
     "--kokoro-timeout": (_positive_float, "seconds to wait for any event from the harness before calling it hung "
                                           "(default: 120)"),
@@ -221,7 +234,9 @@ def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str
     except TextsError as error:
         raise pytest.UsageError(str(error)) from None
     axis = engines if len(engines) > 1 else [None]
-    return [Case(variant, voice, text_id, text, engine)
-            for engine, variant, voice, (text_id, text) in itertools.product(axis, variants, voices, texts.items())]
+    splits = option(config, "kokoro_split") or [SPLIT_NAME]
+    return [Case(variant, voice, text_id, text, engine=engine, split=split)
+            for engine, variant, voice, (text_id, text), split in itertools.product(axis, variants, voices,
+                                                                                   texts.items(), splits)]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_kokoro.core.sentences import SPLIT_NAME
+
 
 @dataclass(frozen=True)
 class Case:
@@ -14,10 +16,14 @@ class Case:
     text_id: str
     text: str
     engine: str | None = None  # set when --kokoro-engine names more than one: the engine is then a matrix axis
+    split: str = SPLIT_NAME
 
     @property
     def id(self) -> str:
-        return f"{self.variant}-{self.voice}-{self.text_id}" + (f"-{self.engine}" if self.engine else "")
+        # The reference's rule and a single engine keep the ids (and the baselines stored under them) they always had.
+        split = "" if self.split == SPLIT_NAME else f"-{self.split}"
+        engine = f"-{self.engine}" if self.engine else ""
+        return f"{self.variant}-{self.voice}-{self.text_id}{split}{engine}"
 
 
 @dataclass

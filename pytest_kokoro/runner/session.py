@@ -64,7 +64,8 @@ class KokoroSession:
         try:
             self._switch_variant(client, case.variant)
             outcome = client.run(text=case.text, voice=case.voice, variant=case.variant, speed=self.settings.speed,
-                                 warmup=self.settings.warmup, send_audio=True, round_index=round_index)
+                                 warmup=self.settings.warmup, send_audio=True, round_index=round_index,
+                                 split=case.split)
         except HarnessFault as error:
             self.replace_harness(f"{case.id} round {round_index}: {error}")  # a fresh one serves the remaining tests
             raise CaseFailed(f"{case.id} round {round_index}: {error}; a fresh harness takes the next test") from error

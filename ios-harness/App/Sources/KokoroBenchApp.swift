@@ -81,6 +81,7 @@ final class BenchController: ObservableObject {
         runner = BenchmarkRunner(engine: engine, deviceState: deviceState)
         let player = playback
         runner.playbackActive = { player.enabled }  // the result's `playback` key
+        runner.player = playback  // played_chunk_starts, beside the replayed playback keys
         refreshModels()
         watchLifecycle()
     }
@@ -142,7 +143,10 @@ final class BenchController: ObservableObject {
                 self.store.append(result)
                 DispatchQueue.main.async { self.results.append(result) }
             }
-            server.onAudio = { samples in self.playbackQueue.async { self.playback.enqueue(samples) } }
+            server.onChunkAudio = { chunk, samples in
+                let t1 = self.playback.expect(chunk, samples: samples.count)  // played_chunk_starts
+                self.playbackQueue.async { self.playback.enqueue(samples, chunk: chunk, t1: t1) }
+            }
         }
         queue.async {
             service.run()  // returns after `shutdown`
@@ -161,9 +165,10 @@ final class BenchController: ObservableObject {
         queue.async { [self] in
             let audio = AudioCollector()
             var newResults: [BenchmarkResult] = []
-            let onChunk: ChunkHandler = { _, samples in
+            let onChunk: ChunkHandler = { chunk, samples in
                 audio.append(samples)
-                self.playbackQueue.async { self.playback.enqueue(samples) }
+                let t1 = self.playback.expect(chunk, samples: samples.count)
+                self.playbackQueue.async { self.playback.enqueue(samples, chunk: chunk, t1: t1) }
             }
             var failure: Error?
             do {

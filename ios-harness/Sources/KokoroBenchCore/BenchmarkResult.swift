@@ -48,6 +48,17 @@ public struct BenchmarkResult: Codable, Equatable {
     /// Whether the harness played the audio while it measured (the app's streaming playback schedules each chunk
     /// on AVAudioEngine as it arrives); false for harnesses that do not play (the CLI, the host).
     public var playback: Bool
+    // Playback as heard (Playback.swift, docs/results.md "Playback keys"): set by `withPlayback`, after the clock.
+    /// Each chunk's sample count, in order: with per_sentence_inference, all a replay of the playback needs.
+    public var chunkSamples: [Int] = []
+    public var playbackStallTime: Double = 0
+    public var stallCount: Int = 0
+    public var gaplessStartTime: Double = 0
+    /// Seconds from the start of the variant's load to the first chunk (load, voice, warm-up included); nil when
+    /// the round did not load its variant.
+    public var coldTimeToFirstAudio: Double?
+    /// When a real audio player (the app's AVAudioEngine) started each chunk, seconds since T1; nil without one.
+    public var playedChunkStarts: [Double]?
     /// Engine- or device-specific keys written after all of the above, in this order.
     public var extras: [(String, JSONValue)] = []
 
@@ -64,6 +75,9 @@ public struct BenchmarkResult: Codable, Equatable {
         case deviceModel = "device_model", osVersion = "os_version", variantSHA256 = "variant_sha256"
         case thermalStateBefore = "thermal_state_before", thermalStateAfter = "thermal_state_after"
         case calibrationTime = "calibration_time", playback
+        case chunkSamples = "chunk_samples", playbackStallTime = "playback_stall_time", stallCount = "stall_count"
+        case gaplessStartTime = "gapless_start_time", coldTimeToFirstAudio = "cold_time_to_first_audio"
+        case playedChunkStarts = "played_chunk_starts"
     }
 
     /// Every key this struct writes before `extras`, in order.
@@ -94,6 +108,18 @@ public struct BenchmarkResult: Codable, Equatable {
         self.playback = playback; self.extras = extras
     }
 
+    /// This result with the playback keys replayed from its chunks (`times` since T1, `samples` per chunk).
+    public func withPlayback(times: [Double], samples: [Int]) -> BenchmarkResult {
+        var r = self
+        r.chunkSamples = samples
+        if let p = Playback.replay(times: times, samples: samples, sampleRate: sampleRate) {
+            r.playbackStallTime = p.stallTime
+            r.stallCount = p.stallCount
+            r.gaplessStartTime = p.gaplessStartTime
+        }
+        return r
+    }
+
     // MARK: Ordered JSON
 
     public var jsonValue: JSONValue {
@@ -117,6 +143,10 @@ public struct BenchmarkResult: Codable, Equatable {
             ("os_version", .string(osVersion)), ("variant_sha256", opt(variantSHA256)),
             ("thermal_state_before", opt(thermalStateBefore)), ("thermal_state_after", opt(thermalStateAfter)),
             ("calibration_time", opt(calibrationTime)), ("playback", .bool(playback)),
+            ("chunk_samples", .array(chunkSamples.map { .int($0) })),
+            ("playback_stall_time", .double(playbackStallTime)), ("stall_count", .int(stallCount)),
+            ("gapless_start_time", .double(gaplessStartTime)), ("cold_time_to_first_audio", opt(coldTimeToFirstAudio)),
+            ("played_chunk_starts", playedChunkStarts.map { .array($0.map { .double($0) }) } ?? .null),
         ]
         pairs.append(contentsOf: extras)
         return .object(pairs)
@@ -177,6 +207,21 @@ public struct BenchmarkResult: Codable, Equatable {
             variantSHA256: try optStr("variant_sha256"), thermalStateBefore: try optStr("thermal_state_before"),
             thermalStateAfter: try optStr("thermal_state_after"), calibrationTime: try optNum("calibration_time"),
             playback: try bool("playback"), extras: pairs.filter { !BenchmarkResult.keys.contains($0.0) })
+        guard let chunkSamples = try value("chunk_samples").arrayValue?.compactMap({ $0.intValue }) else {
+            throw HarnessError(.badValue, "result 'chunk_samples' must be an array of integers")
+        }
+        self.chunkSamples = chunkSamples
+        playbackStallTime = try num("playback_stall_time")
+        stallCount = try int("stall_count")
+        gaplessStartTime = try num("gapless_start_time")
+        coldTimeToFirstAudio = try optNum("cold_time_to_first_audio")
+        let played = try value("played_chunk_starts")
+        if played != .null {
+            guard let starts = played.arrayValue?.compactMap({ $0.numberValue }) else {
+                throw HarnessError(.badValue, "result 'played_chunk_starts' must be an array of numbers or null")
+            }
+            playedChunkStarts = starts
+        }
     }
 
     // MARK: Codable (same keys; order is the encoder's business)
@@ -214,6 +259,12 @@ public struct BenchmarkResult: Codable, Equatable {
             thermalStateAfter: try c.decodeIfPresent(String.self, forKey: .thermalStateAfter),
             calibrationTime: try c.decodeIfPresent(Double.self, forKey: .calibrationTime),
             playback: try c.decode(Bool.self, forKey: .playback))
+        chunkSamples = try c.decode([Int].self, forKey: .chunkSamples)
+        playbackStallTime = try c.decode(Double.self, forKey: .playbackStallTime)
+        stallCount = try c.decode(Int.self, forKey: .stallCount)
+        gaplessStartTime = try c.decode(Double.self, forKey: .gaplessStartTime)
+        coldTimeToFirstAudio = try c.decodeIfPresent(Double.self, forKey: .coldTimeToFirstAudio)
+        playedChunkStarts = try c.decodeIfPresent([Double].self, forKey: .playedChunkStarts)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -240,6 +291,12 @@ public struct BenchmarkResult: Codable, Equatable {
         try c.encode(thermalStateAfter, forKey: .thermalStateAfter)
         try c.encode(calibrationTime, forKey: .calibrationTime)
         try c.encode(playback, forKey: .playback)
+        try c.encode(chunkSamples, forKey: .chunkSamples)
+        try c.encode(playbackStallTime, forKey: .playbackStallTime)
+        try c.encode(stallCount, forKey: .stallCount)
+        try c.encode(gaplessStartTime, forKey: .gaplessStartTime)
+        try c.encode(coldTimeToFirstAudio, forKey: .coldTimeToFirstAudio)
+        try c.encode(playedChunkStarts, forKey: .playedChunkStarts)
     }
 }
 

@@ -9,6 +9,13 @@ public protocol DeviceStateProbe: AnyObject {
     func extras(suffix: String) -> [(String, JSONValue)]
 }
 
+/// A real player's report of when each chunk of a run started playing (`played_chunk_starts`), beside the replayed
+/// playback keys. Asked after the clock stopped; it may wait for the audio to play out.
+public protocol PlayedChunkStarts: AnyObject {
+    /// Seconds since T1 at which chunk 0, 1, … of run `runID` started playing, or nil when not all were heard.
+    func playedChunkStarts(runID: String, chunkCount: Int) -> [Double]?
+}
+
 /// What the runner emits while it works: the chunk (with its samples, for audio events and playback).
 public typealias ChunkHandler = (ChunkEvent, [Float]) throws -> Void
 
@@ -21,6 +28,8 @@ public final class BenchmarkRunner {
     public let memory: MemorySampler
     public let platform: PlatformInfo
     public weak var deviceState: DeviceStateProbe?
+    /// A real audio player that reports when each chunk started playing (the app's AVAudioEngine); nil elsewhere.
+    public weak var player: PlayedChunkStarts?
     /// Times the fixed CPU workload before each round's clock starts (`calibration_time`); `Calibration.measure`
     /// unless a test injects another.
     public let calibrate: () -> Double
@@ -104,12 +113,13 @@ public final class BenchmarkRunner {
         guard ProtocolCodec.speedRange.contains(request.speed) else {
             throw HarnessError(.badValue, "speed \(request.speed) is outside 0.5-2.0")
         }
-        let chunks = SentenceSplitter.split(request.text)
+        let chunks = request.split.split(request.text)
         guard !chunks.isEmpty else {
             throw HarnessError(.emptyText, "the text has nothing to say once cleaned (empty, whitespace or control "
                 + "characters only); send text with words in it")
         }
 
+        let setup = Stopwatch()  // cold_time_to_first_audio counts from here: load, voice and warm-up included
         let load = try self.load(request.variant)
         do { try engine.loadVoice(request.voice, variant: request.variant) } catch {
             throw HarnessError.wrap(error, context: "loading voice '\(request.voice)' failed")
@@ -122,6 +132,8 @@ public final class BenchmarkRunner {
                 throw HarnessError.wrap(error, context: "the warm-up (\"Hi.\") failed")
             }
         }
+        // The harness's own calibration below is no part of what a user waits for: cold TTFA leaves it out.
+        let setupTime = setup.elapsed()
         // After the warm-up (or right away without one), before the memory reset and T1: never timed with the run.
         let calibrationTime = calibrate()
         memory.resetPeak()
@@ -130,6 +142,7 @@ public final class BenchmarkRunner {
         let t1 = Stopwatch()  // T1
         var times: [Double] = []
         var totalSamples = 0
+        var chunkSamples: [Int] = []
         var firstAudible: Int?
         for (index, chunk) in chunks.enumerated() {
             let audio: [Float]
@@ -142,6 +155,7 @@ public final class BenchmarkRunner {
             }
             times.append(t)
             totalSamples += audio.count
+            chunkSamples.append(audio.count)
             try onChunk(ChunkEvent(id: request.id, index: index, text: chunk, samples: audio.count, t: t), audio)
         }
         let peak = memory.peakGiB()
@@ -165,7 +179,7 @@ public final class BenchmarkRunner {
         let ttfa = perSentence.first ?? 0
         let duration = Double(totalSamples) / Double(sampleRate)
         let info = load.info
-        return BenchmarkResult(
+        let result = BenchmarkResult(
             modelName: info.modelName, modelDescription: info.modelDescription, text: request.text,
             voice: request.voice, modelLoadTime: load.modelLoadTime, inferenceTime: inference,
             totalTime: load.modelLoadTime + inference, timeToFirstAudio: ttfa, perSentenceInference: perSentence,
@@ -173,7 +187,7 @@ public final class BenchmarkRunner {
             // A clock that did not move (impossible with a real engine) must not divide by zero.
             samplesPerSec: inference > 0 ? Double(totalSamples) / inference : 0,
             peakMemoryGB: peak, sampleRate: sampleRate, variant: request.variant, round: request.round,
-            cold: load.cold, warmup: request.warmup, speed: request.speed, split: SentenceSplitter.splitName,
+            cold: load.cold, warmup: request.warmup, speed: request.speed, split: request.split.rawValue,
             chunkCount: chunks.count, samples: totalSamples,
             timeToFirstAudible: firstAudible.map { ttfa + Double($0) / Double(sampleRate) },
             memorySource: memory.source, engine: engine.info.name, engineVersion: engine.info.version,
@@ -181,6 +195,10 @@ public final class BenchmarkRunner {
             deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
             thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter, calibrationTime: calibrationTime,
             playback: playbackActive(), extras: engineExtras + stateBefore + stateAfter)
+        var played = result.withPlayback(times: times, samples: chunkSamples)
+        played.coldTimeToFirstAudio = load.cold ? setupTime + ttfa : nil
+        played.playedChunkStarts = player?.playedChunkStarts(runID: request.id, chunkCount: chunks.count)
+        return played
     }
 }
 

@@ -139,6 +139,9 @@ public final class HarnessServer {
     /// Called with each chunk's audio inside the timed loop (the app's streaming playback): it must only hand the
     /// samples off (the app schedules them on its playback queue); the result's `playback` key says it happened.
     public var onAudio: (([Float]) -> Void)?
+    /// The same, with the chunk's event: a player that reports when each chunk really played (the app's ChunkPlayer,
+    /// `played_chunk_starts`) needs its run id, index and `t`. Same rule: hand off, return.
+    public var onChunkAudio: ((ChunkEvent, [Float]) -> Void)?
     public var log: (String) -> Void
 
     public enum Ending: Equatable {
@@ -245,6 +248,7 @@ public final class HarnessServer {
                     writer.send { .chunk(chunk) }
                     if run.sendAudio { pendingAudio.append((chunk.index, audio)) }
                     onAudio?(audio)
+                    onChunkAudio?(chunk, audio)
                 })
             } catch {
                 outcome = .failure(error)

@@ -10,11 +10,14 @@ public struct RunRequest: Equatable {
     public var warmup: Bool = true
     public var sendAudio: Bool = false
     public var round: Int = 0
+    /// How the text is cut into chunks (docs/protocol.md "Split strategies").
+    public var split: SplitStrategy = .default
 
     public init(id: String, text: String, voice: String, variant: String, speed: Double = 1.0, warmup: Bool = true,
-                sendAudio: Bool = false, round: Int = 0) {
+                sendAudio: Bool = false, round: Int = 0, split: SplitStrategy = .default) {
         self.id = id; self.text = text; self.voice = voice; self.variant = variant
         self.speed = speed; self.warmup = warmup; self.sendAudio = sendAudio; self.round = round
+        self.split = split
     }
 }
 
@@ -103,7 +106,7 @@ public enum ProtocolCodec {
         "hello": (["protocol"], []),
         "load": (["variant"], []),
         "unload": (["variant"], []),
-        "run": (["id", "text", "voice", "variant"], ["speed", "warmup", "send_audio", "round"]),
+        "run": (["id", "text", "voice", "variant"], ["speed", "warmup", "send_audio", "round", "split"]),
         "ping": (["id"], []),
         "shutdown": ([], []),
     ]
@@ -192,6 +195,13 @@ public enum ProtocolCodec {
                 }
                 run.round = r
             }
+            if let v = json["split"] {
+                guard let name = v.stringValue, let strategy = SplitStrategy(rawValue: name) else {
+                    throw HarnessError(.badValue, "'split' must be one of "
+                        + SplitStrategy.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                run.split = strategy
+            }
             return .run(run)
         }
     }
@@ -207,7 +217,8 @@ public enum ProtocolCodec {
         case let .run(r):
             return .object([("type", .string("run")), ("id", .string(r.id)), ("text", .string(r.text)),
                             ("voice", .string(r.voice)), ("variant", .string(r.variant)), ("speed", .double(r.speed)),
-                            ("warmup", .bool(r.warmup)), ("send_audio", .bool(r.sendAudio)), ("round", .int(r.round))])
+                            ("warmup", .bool(r.warmup)), ("send_audio", .bool(r.sendAudio)), ("round", .int(r.round)),
+                            ("split", .string(r.split.rawValue))])
         }
     }
 
