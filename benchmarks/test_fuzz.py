@@ -11,11 +11,11 @@ Fuzzing is opt-in (a plain `pytest benchmarks/` skips it) and runs after the ben
 import pytest
 from hypothesis import given
 
-from pytest_kokoro.client import HarnessError, HarnessFault
-from pytest_kokoro.fuzz_texts import fuzz_texts
-from pytest_kokoro.fuzzing import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
+from pytest_kokoro.devices.client import HarnessError, HarnessFault
+from pytest_kokoro.fuzz.texts import fuzz_texts
+from pytest_kokoro.fuzz.profiles import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
 from pytest_kokoro.plugin import CASES_KEY, fail, option
-from pytest_kokoro.session import UNAVAILABLE_CODES, CaseFailed
+from pytest_kokoro.runner.session import UNAVAILABLE_CODES, CaseFailed
 
 pytestmark = pytest.mark.kokoro_fuzz
 

@@ -5,7 +5,7 @@ Run from the project root:  .venv/bin/python tools/measure_host.py [--rounds 7] 
 In one process, round by round and interleaved (A B C D A B C D ...) so that drift on a shared machine hits every
 method alike, on kokoro_benchmark.py's default text, voice jf_alpha, the int8 model, speed 1.0:
 
-  A  harness        a real ``python -m pytest_kokoro.harness`` subprocess driven through pytest_kokoro.client;
+  A  harness        a real ``python -m pytest_kokoro.harness`` subprocess driven through pytest_kokoro.devices.client;
                     TTFA / inference_time / RTF are the ones its ``done`` event reports (warmup=True)
   B  bare loop      a fresh onnxruntime.InferenceSession on the same file and providers, over the same
                     split_sentences chunks, timing exactly what the harness times: phonemize + tokenize + run per chunk
@@ -43,10 +43,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_kokoro import model_files  # noqa: E402
-from pytest_kokoro.devices import host_device  # noqa: E402
-from pytest_kokoro.sentences import split_sentences  # noqa: E402
-from pytest_kokoro.texts import REFERENCE_DEFAULT_TEXT  # noqa: E402
+from pytest_kokoro.harness import model_files  # noqa: E402
+from pytest_kokoro.devices.subprocess import host_device  # noqa: E402
+from pytest_kokoro.core.sentences import split_sentences  # noqa: E402
+from pytest_kokoro.core.texts import REFERENCE_DEFAULT_TEXT  # noqa: E402
 
 SAMPLE_RATE = 24000
 VOICE = "jf_alpha"

@@ -1,0 +1,112 @@
+"""Several phones, one run: one pytest-xdist worker per device, one results file and one pytest-benchmark file.
+
+pytest-benchmark disables itself under xdist, and each worker has its own session. So a worker writes its results
+under ``results/workers/`` (crash-safe, as always), hands them to the controller through ``config.workeroutput``
+at the end, and the controller merges them into ``results/benchmark_results_*.json`` and a pytest-benchmark-format
+``results/pytest_benchmark_*.json`` whose stats are the devices' own times.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from pytest_kokoro.devices.base import DeviceSpec
+from pytest_kokoro.benchmark.adapter import benchmark_entries
+from pytest_kokoro.runner.results import device_facts, write_json_atomically
+from pytest_kokoro.runner.session import Case, CaseRecord
+
+WORKER_OUTPUT_KEY = "kokoro"
+
+
+class WorkerSetupError(ValueError):
+    """More workers than devices, or a worker id that is not xdist's; the message says what to run instead."""
+
+
+def worker_id(config: Any) -> str | None:
+    """xdist's worker id ("gw0", ...) in a worker; None in the controller or without xdist."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput.get("workerid") if workerinput else None
+
+
+def worker_device(config: Any, device: DeviceSpec) -> DeviceSpec:
+    """Worker i drives the i-th UDID of ``--device=iphone:UDID1,UDID2``; other devices are shared as given."""
+    wid = worker_id(config)
+    if wid is None or device.kind != "iphone" or len(device.udids) < 2:
+        return device
+    try:
+        index = int(wid.removeprefix("gw"))
+    except ValueError:
+        raise WorkerSetupError(f"unexpected pytest-xdist worker id {wid!r}") from None
+    if index >= len(device.udids):
+        raise WorkerSetupError(f"worker {wid} has no phone: {len(device.udids)} UDIDs in --device={device.label}; "
+                               f"run with -n {len(device.udids)} (one worker per phone)")
+    return DeviceSpec("iphone", (device.udids[index],))
+
+
+def results_location(config: Any, results_dir: Path, file_name: str) -> tuple[Path, str]:
+    """Where this process's ResultsWriter writes: the results folder, or ``workers/`` under it in a worker."""
+    wid = worker_id(config)
+    if wid is None:
+        return Path(results_dir), file_name
+    return Path(results_dir) / "workers", file_name.replace(".json", f"_{wid}.json")
+
+
+def worker_payload(session: Any, device_facts: dict[str, Any]) -> str:
+    """What a worker sends the controller: its records (in order), its hello and its device facts."""
+    return json.dumps({
+        "device_label": session.settings.device_label,
+        "hello": session.hello,
+        "faults": session.faults,
+        "device_facts": device_facts,
+        "records": [{"case": vars(r.case), "nodeid": r.nodeid, "results": r.results}
+                    for r in session.records.values()],
+    })
+
+
+class ResultsMerger:
+    """The controller's side: collects workers' payloads, writes one results file and one pytest-benchmark file."""
+
+    def __init__(self) -> None:
+        self.payloads: dict[str, dict[str, Any]] = {}
+
+    def add(self, wid: str, payload: str) -> None:
+        self.payloads[wid] = json.loads(payload)
+
+    @property
+    def records(self) -> list[CaseRecord]:
+        return [CaseRecord(Case(**r["case"]), r["nodeid"], r["results"])
+                for _, payload in sorted(self.payloads.items()) for r in payload["records"]]
+
+    @property
+    def faults(self) -> list[str]:
+        return [f for _, payload in sorted(self.payloads.items()) for f in payload["faults"]]
+
+    def write(self, results_path: Path) -> tuple[Path, Path] | None:
+        records = self.records
+        if not records:
+            return None
+        write_json_atomically(results_path, [result for record in records for result in record.results])
+        stamp = results_path.stem.removeprefix("benchmark_results_")
+        benchmark_path = results_path.parent / f"pytest_benchmark_{stamp}.json"
+        write_json_atomically(benchmark_path, self.benchmark_json(records))
+        return results_path, benchmark_path
+
+    def benchmark_json(self, records: list[CaseRecord]) -> dict[str, Any]:
+        from pytest_benchmark import __version__ as benchmark_version
+
+        devices = {wid: device_facts(p["device_label"], p["hello"]) for wid, p in sorted(self.payloads.items())}
+        facts = {udid: known for _, p in sorted(self.payloads.items()) for udid, known in p["device_facts"].items()}
+        return {
+            "machine_info": {"node": platform.node(), "processor": platform.processor(),
+                             "machine": platform.machine(), "python_implementation": platform.python_implementation(),
+                             "python_version": platform.python_version(), "system": platform.system(),
+                             "release": platform.release(), "kokoro_workers": devices, "kokoro_iphones": facts},
+            "commit_info": {},
+            "benchmarks": [entry for record in records for entry in benchmark_entries(record)],
+            "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "version": benchmark_version,
+        }

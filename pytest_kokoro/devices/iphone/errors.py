@@ -1,0 +1,139 @@
+"""What can go wrong with a phone, as typed errors whose message says the fix; pymobiledevice3's exceptions
+turned into them (``explain``)."""
+
+from __future__ import annotations
+
+from pytest_kokoro.devices.base import DeviceError
+
+BUNDLE_ID = "dev.pytest-kokoro.KokoroBench"
+DOCS = "docs/iphone.md"
+
+
+# -- typed, actionable errors ----------------------------------------------------------------------------------
+class IPhoneError(DeviceError):
+    """An iPhone cannot be used; the message names the phone, what is wrong and the fix."""
+
+
+class UsbmuxdUnavailableError(IPhoneError):
+    pass
+
+
+class NoPhoneError(IPhoneError):
+    pass
+
+
+class SeveralPhonesError(IPhoneError):
+    pass
+
+
+class PhoneNotFoundError(IPhoneError):
+    pass
+
+
+class PhoneLockedError(IPhoneError):
+    pass
+
+
+class PhoneNotTrustedError(IPhoneError):
+    pass
+
+
+class DeveloperModeOffError(IPhoneError):
+    pass
+
+
+class DiskImageNotMountedError(IPhoneError):
+    pass
+
+
+class TunnelRequiredError(IPhoneError):
+    pass
+
+
+class AppNotInstalledOnPhoneError(IPhoneError):
+    pass
+
+
+class AppInstallFailedError(IPhoneError):
+    pass
+
+
+class AppOutdatedError(IPhoneError):
+    pass
+
+
+class AppNotServingError(IPhoneError):
+    pass
+
+
+class LaunchFailedError(IPhoneError):
+    pass
+
+
+# -- pymobiledevice3 exceptions -> what to do ----------------------------------------------------------------------
+def explain(error: BaseException, udid: str | None, action: str) -> IPhoneError:
+    """Turn a pymobiledevice3 exception raised while doing ``action`` into an IPhoneError that says the fix."""
+    from pymobiledevice3 import exceptions as pmd
+
+    phone = f"iPhone {udid}" if udid else "the iPhone"
+    detail = f" ({type(error).__name__}: {error})"
+    if isinstance(error, pmd.ConnectionFailedToUsbmuxdError):
+        return UsbmuxdUnavailableError(
+            f"cannot reach usbmuxd while {action}{detail}. macOS runs it always; on Linux install and start it "
+            "(`sudo apt install usbmuxd`, `sudo systemctl start usbmuxd`). If USBMUXD_SOCKET_ADDRESS is set, check "
+            "that it points at a running usbmuxd.")
+    if isinstance(error, pmd.DeviceNotFoundError):
+        return PhoneNotFoundError(f"{phone} is not connected{detail}: plug it in over USB and unlock it; "
+                                  "`pymobiledevice3 usbmux list` shows the UDIDs usbmuxd sees.")
+    if isinstance(error, pmd.NoDeviceConnectedError):
+        return NoPhoneError(f"no iPhone is connected{detail}: plug one in over USB, unlock it and tap Trust.")
+    if isinstance(error, pmd.PasswordRequiredError):
+        return PhoneLockedError(
+            f"{phone} is locked{detail}: unlock it with its passcode and keep it unlocked while the benchmarks run "
+            "(Settings > Display & Brightness > Auto-Lock > Never).")
+    if isinstance(error, (pmd.NotPairedError, pmd.NotTrustedError, pmd.PairingError, pmd.FatalPairingError)):
+        return PhoneNotTrustedError(
+            f"{phone} does not trust this computer{detail}: unlock it, reconnect the cable and tap Trust on "
+            "'Trust This Computer?' (or run `pymobiledevice3 lockdown pair`), then run again.")
+    if isinstance(error, pmd.DeveloperModeIsNotEnabledError):
+        return developer_mode_off(udid, detail)
+    if isinstance(error, (pmd.RSDRequiredError, pmd.TunneldConnectionError, pmd.UserspaceTunnelUnavailableError)):
+        return tunnel_required(udid, detail)
+    if isinstance(error, (pmd.NotMountedError, pmd.DeveloperDiskImageNotFoundError, pmd.StartServiceError,
+                          pmd.InvalidServiceError)):
+        return disk_image_not_mounted(udid, detail)
+    if isinstance(error, pmd.AppNotInstalledError):
+        return app_not_installed(udid, detail)
+    if isinstance(error, pmd.AppInstallError):
+        return AppInstallFailedError(
+            f"installing the harness app on {phone} failed{detail}: check that the .ipa/.app is built for a device "
+            f"(not the Simulator) and signed with a profile that includes this phone; see {DOCS}.")
+    if isinstance(error, pmd.ConnectionFailedError):
+        return AppNotServingError(f"nothing answers on {phone} while {action}{detail}.")
+    return IPhoneError(f"{phone}: {action} failed{detail}; `pymobiledevice3 doctor` checks the host and the phone.")
+
+
+def developer_mode_off(udid: str | None, detail: str = "") -> DeveloperModeOffError:
+    return DeveloperModeOffError(
+        f"Developer Mode is off on iPhone {udid}{detail}: turn it on in Settings > Privacy & Security > Developer Mode "
+        "(the phone restarts; unlock it and confirm), or run `pymobiledevice3 amfi enable-developer-mode`.")
+
+
+def disk_image_not_mounted(udid: str | None, detail: str = "") -> DiskImageNotMountedError:
+    return DiskImageNotMountedError(
+        f"the developer disk image is not mounted on iPhone {udid}{detail}, so the app cannot be launched: run "
+        "`pymobiledevice3 mounter auto-mount` (or open Xcode with the phone connected once), then run again.")
+
+
+def tunnel_required(udid: str | None, detail: str = "") -> TunnelRequiredError:
+    return TunnelRequiredError(
+        f"iPhone {udid} runs iOS 17 or later, where launching an app needs a tunnel{detail}: start one in another "
+        "terminal with `sudo pymobiledevice3 remote tunneld` (iOS 17.4+ can also use the root-free userspace "
+        "tunnel, tried automatically), or start the app yourself and pass --kokoro-launch=manual.")
+
+
+def app_not_installed(udid: str | None, detail: str = "") -> AppNotInstalledOnPhoneError:
+    return AppNotInstalledOnPhoneError(
+        f"the harness app {BUNDLE_ID} is not installed on iPhone {udid}{detail}: build it (ios-harness/App, see "
+        f"{DOCS}) and pass --kokoro-app path/to/KokoroBench.ipa (or .app) to install it.")
+

@@ -1,0 +1,116 @@
+"""Harnesses that are local processes speaking the protocol on stdio: the host harness, the Swift CLI, and any
+command (the baseline arm of an A/B run).
+
+- ``host``:   ``python -m pytest_kokoro.harness`` (real Kokoro-82M on onnxruntime).
+- ``swift``:  the ios-harness CLI. On Linux its engine is the SIMULATED scripted engine: it exercises the Swift code
+              path; its timings are not measurements of Kokoro.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_kokoro.devices.base import DeviceError
+from pytest_kokoro.devices.client import HarnessClient, StreamLink
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+IOS_HARNESS_DIR = PROJECT_ROOT / "ios-harness"
+SWIFT_PRODUCT = "KokoroBenchHarness"
+
+
+@dataclass
+class SubprocessDevice:
+    """A harness that is a local process speaking the protocol on its stdin/stdout."""
+
+    label: str
+    command: list[str]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    _process: subprocess.Popen | None = None
+
+    def start(self, timeout: float) -> HarnessClient:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        try:
+            self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                             env={**os.environ, **self.env}, cwd=self.cwd)
+        except OSError as error:
+            raise DeviceError(f"{self.label}: cannot start {self.command[0]}: {error}") from error
+        finally:
+            log.close()
+        process = self._process
+        link = StreamLink(process.stdout, process.stdin, self.label, on_close=self.stop)
+        client = HarnessClient(link, timeout, exit_status=lambda: self._exit_status(process))
+        client.handshake(timeout=max(timeout, 60.0))
+        return client
+
+    def _exit_status(self, process: subprocess.Popen) -> str:
+        try:  # a harness that just closed its stream is usually exiting: give it a moment to report its status
+            code = process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return f"still running; its log: {self.log_path}"
+        return f"exit status {code}; its log: {self.log_path}"
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | None) -> SubprocessDevice:
+    command = [sys.executable, "-m", "pytest_kokoro.harness"]
+    for variant, path in models.items():
+        command += ["--model", f"{variant}={path}"]
+    if voice_pack:
+        command += ["--voice-pack", voice_pack]
+    return SubprocessDevice("host", command, results_dir / "logs" / "host-harness.log")
+
+
+def swift_harness_binary(build: bool = True) -> Path:
+    """The ios-harness CLI, built with ``swift build -c release`` when needed."""
+    if shutil.which("swift") is None:
+        raise DeviceError("--device=swift needs the Swift toolchain (swift build); install it or use --device=host")
+    if not (IOS_HARNESS_DIR / "Package.swift").is_file():
+        raise DeviceError(f"{IOS_HARNESS_DIR}/Package.swift is missing: --device=swift runs from a checkout of pytest-kokoro")
+    if build:
+        done = subprocess.run(["swift", "build", "-c", "release", "--product", SWIFT_PRODUCT],
+                              cwd=IOS_HARNESS_DIR, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise DeviceError(f"swift build of {SWIFT_PRODUCT} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    binary = IOS_HARNESS_DIR / ".build" / "release" / SWIFT_PRODUCT
+    if not binary.is_file():
+        raise DeviceError(f"{binary} was not built; run: cd ios-harness && swift build -c release")
+    return binary
+
+
+def swift_device(results_dir: Path, extra_args: tuple[str, ...] = ()) -> SubprocessDevice:
+    binary = swift_harness_binary()
+    return SubprocessDevice("swift", [str(binary), "--stdio", "--engine", "scripted", *extra_args],
+                            results_dir / "logs" / "swift-harness.log")
+
+
+def command_device(command: str, results_dir: Path, label: str) -> SubprocessDevice:
+    """A harness started from a command line, e.g. another checkout's ``.venv/bin/python -m pytest_kokoro.harness``:
+    the baseline arm of an interleaved A/B run."""
+    argv = shlex.split(command)
+    if not argv:
+        raise DeviceError(f"{label}: the harness command is empty")
+    if os.sep in argv[0] and not os.path.isabs(argv[0]):
+        argv[0] = os.path.abspath(argv[0])
+    # It runs in the results folder, not here: `python -m pytest_kokoro.harness` puts its working directory first
+    # on sys.path, and here that would import this checkout's harness instead of the baseline's.
+    logs = (results_dir / "logs").resolve()
+    logs.mkdir(parents=True, exist_ok=True)
+    return SubprocessDevice(label, argv, logs / "ab-baseline-harness.log", cwd=logs)

@@ -1,0 +1,225 @@
+"""The host harness: ``python -m pytest_kokoro.harness``, protocol v1 over stdio (docs/protocol.md).
+
+A long-lived process that owns one engine (the real Kokoro-82M on onnxruntime), loads variants, runs requests
+and streams events. Every timestamp is taken here, on this process's monotonic clock, right after the samples
+of a chunk exist. A bad request gets an error event; the harness keeps serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import IO, Any
+
+import numpy as np
+
+from pytest_kokoro import __version__
+from pytest_kokoro.core import protocol
+from pytest_kokoro.core.calibration import measure_calibration
+from pytest_kokoro.harness.memory import PeakMemoryMeter
+from pytest_kokoro.core.metrics import SAMPLE_RATE, NoAudioError, derive_metrics, time_to_first_audible
+from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
+from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
+from pytest_kokoro.core.sentences import SPLIT_NAME, split_sentences
+
+HARNESS_NAME = "pytest_kokoro.harness"
+WARMUP_TEXT = "Hi."
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class Harness:
+    def __init__(self, engine: OnnxKokoroEngine, emit: Emit):
+        self.engine = engine
+        self.emit = emit
+        self.memory = PeakMemoryMeter()
+        self._platform = {"platform": platform.system(), "device_model": platform.machine(),
+                          "os_version": platform.release()}
+
+    def handle_line(self, line: bytes) -> bool:
+        """Serve one request line; False once the harness should exit."""
+        try:
+            request = protocol.parse_request(line)
+        except ProtocolError as error:
+            self.emit(error.as_event())
+            return not error.fatal
+        try:
+            return self.handle(request)
+        except EngineError as error:
+            self.emit(error_event(error.code, str(error), request_id=request.fields.get("id")))
+        except Exception as error:  # the harness stays up for the next case whatever an engine does
+            traceback.print_exc(file=sys.stderr)
+            self.emit(error_event("internal", f"{type(error).__name__}: {error} (harness bug; see its stderr)",
+                                  request_id=request.fields.get("id")))
+        return True
+
+    def handle(self, request: Request) -> bool:
+        if request.type == "hello":
+            self.emit({"type": "hello", "protocol": protocol.PROTOCOL_VERSION, "harness": HARNESS_NAME,
+                       "harness_version": __version__, "engine": self.engine.name,
+                       "engine_version": self.engine.version, "simulated": self.engine.simulated,
+                       **self._platform, "variants": self.engine.variants(), "voices": self.engine.voices(),
+                       "sample_rate": SAMPLE_RATE})
+        elif request.type == "load":
+            self.emit({"type": "loaded", **self._load(request.variant)})
+        elif request.type == "unload":
+            self.engine.unload(request.variant)
+            self.emit({"type": "unloaded", "variant": request.variant})
+        elif request.type == "run":
+            self._run(request)
+        elif request.type == "ping":
+            self.emit({"type": "pong", "id": request.id})
+        elif request.type == "shutdown":
+            self.emit({"type": "bye"})
+            return False
+        return True
+
+    def _load(self, variant: str) -> dict[str, Any]:
+        cold = not self.engine.is_loaded(variant)
+        started = time.perf_counter()
+        loaded = self.engine.load(variant) if cold else self.engine.loaded(variant)
+        load_time = time.perf_counter() - started if cold else 0.0
+        return {"variant": variant, "model_name": loaded.model_name, "model_description": loaded.model_description,
+                "model_load_time": load_time, "cold": cold, "variant_sha256": loaded.sha256}
+
+    def _run(self, request: Request) -> None:
+        run_id = request.id
+        chunks = split_sentences(request.text)
+        if not chunks:
+            raise EngineError("empty_text", "the text has nothing to say once cleaned (empty, whitespace or control "
+                              "characters only); give it words")
+        load = self._load(request.variant)
+        voice = self.engine.voice(request.voice)
+        if request.warmup:
+            self.engine.synthesize(request.variant, WARMUP_TEXT, voice, request.voice, request.speed)
+        calibration_time = measure_calibration()
+        self.memory.reset()
+        times: list[float] = []
+        counts: list[int] = []
+        audio: list[np.ndarray] = []
+        clock_start = time.perf_counter()  # T1
+        for index, chunk in enumerate(chunks):
+            samples = self.engine.synthesize(request.variant, chunk, voice, request.voice, request.speed)
+            t = time.perf_counter() - clock_start
+            times.append(t)
+            counts.append(int(samples.size))
+            audio.append(samples)
+            self.emit({"type": "chunk", "id": run_id, "index": index, "text": chunk, "samples": int(samples.size), "t": t})
+        peak_memory_gb = self.memory.peak_gb()
+        try:
+            metrics = derive_metrics(times, counts, load["model_load_time"])
+        except NoAudioError:
+            raise EngineError("unspeakable_text", "the text yields no phonemes the model knows, so no audio; "
+                              "give it words in a language espeak-ng reads") from None
+        # Audio goes out after the clock stopped: encoding it must not cost the timed region anything.
+        if request.send_audio:
+            for index, samples in enumerate(audio):
+                self.emit({"type": "audio", "id": run_id, "index": index, "encoding": protocol.AUDIO_ENCODING,
+                           "data": encode_audio(samples)})
+        whole = np.concatenate(audio)
+        result = {
+            "model_name": load["model_name"], "model_description": load["model_description"],
+            "text": request.text, "voice": request.voice, "model_load_time": load["model_load_time"],
+            "inference_time": metrics.inference_time, "total_time": metrics.total_time,
+            "time_to_first_audio": metrics.time_to_first_audio,
+            "per_sentence_inference": metrics.per_sentence_inference, "audio_duration": metrics.audio_duration,
+            "real_time_factor": metrics.real_time_factor, "samples_per_sec": metrics.samples_per_sec,
+            "peak_memory_gb": peak_memory_gb, "sample_rate": SAMPLE_RATE,
+            "variant": request.variant, "round": request.round, "cold": load["cold"], "warmup": request.warmup,
+            "speed": request.speed, "split": SPLIT_NAME, "chunk_count": metrics.chunk_count,
+            "samples": metrics.samples,
+            "time_to_first_audible": time_to_first_audible(metrics.time_to_first_audio, whole),
+            "memory_source": self.memory.source, "engine": self.engine.name, "engine_version": self.engine.version,
+            "harness_version": __version__, "simulated": self.engine.simulated, **self._platform,
+            "variant_sha256": load["variant_sha256"], "thermal_state_before": None, "thermal_state_after": None,
+            "calibration_time": calibration_time,
+        }
+        self.emit({"type": "done", "id": run_id, "result": result})
+
+
+def read_lines(stream: IO[bytes], limit: int = protocol.MAX_LINE_BYTES):
+    """Request lines from ``stream``; an over-long line comes out as one oversized marker, its rest discarded."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # discard the rest of the over-long line
+                rest = stream.readline(limit)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield b"x" * (limit + 1)
+            continue
+        if line.strip():
+            yield line
+
+
+def serve(harness: Harness, stream: IO[bytes]) -> None:
+    for line in read_lines(stream):
+        if not harness.handle_line(line):
+            return
+
+
+class InjectedSlowdown:
+    """FAULT INJECTION for testing the regression gates: makes every synthesis ``fraction`` slower by sleeping
+    after it. Turned on only by PYTEST_KOKORO_INJECT_SLOWDOWN; its results say so in engine_version."""
+
+    def __init__(self, engine: OnnxKokoroEngine, fraction: float):
+        self._engine = engine
+        self._fraction = fraction
+        self.version = f"{engine.version} + injected slowdown {fraction:.0%}"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def synthesize(self, *args: Any) -> np.ndarray:
+        started = time.perf_counter()
+        samples = self._engine.synthesize(*args)
+        time.sleep((time.perf_counter() - started) * self._fraction)
+        return samples
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m pytest_kokoro.harness", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", default=[], metavar="VARIANT=PATH",
+                        help="an ONNX model file for a variant (fp32, fp16, ...); int8 is always there")
+    parser.add_argument("--voice-pack", metavar="PATH", help="an .npz/.bin voice pack with more voices (af_heart, ...)")
+    args = parser.parse_args(argv)
+    models = {}
+    for item in args.model:
+        variant, sep, path = item.partition("=")
+        if not sep or not variant or not path:
+            parser.error(f"--model takes VARIANT=PATH, got {item!r}")
+        models[variant] = path
+    args.models = models
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    # The event stream is the real stdout; anything else that writes to fd 1 (espeak-ng, onnxruntime, a stray
+    # print) goes to stderr instead, so it can never corrupt the protocol.
+    events = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def emit(message: dict[str, Any]) -> None:
+        events.write(protocol.encode(message))
+
+    engine = OnnxKokoroEngine(args.models, args.voice_pack)
+    slowdown = float(os.environ.get("PYTEST_KOKORO_INJECT_SLOWDOWN") or 0)
+    harness = Harness(InjectedSlowdown(engine, slowdown) if slowdown else engine, emit)
+    try:
+        serve(harness, sys.stdin.buffer)
+    except BrokenPipeError:
+        return 0  # the host went away; nothing to report to
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The case runner: one case's timed rounds (alternating with the baseline arm in an A/B run), the rules each round
+must keep, the regression gates with their re-check, and the budgets. Plain Python; the plugin turns its outcome and
+exceptions into pytest's skip and fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_kokoro.gates.keeper import GateKeeper
+from pytest_kokoro.gates.statistics import check_budget, metric_values
+from pytest_kokoro.runner.session import Case, CaseFailed, CaseRecord, KokoroSession
+
+
+class BudgetError(ValueError):
+    """A kokoro_budget marker that cannot be checked (unknown metric, bad value)."""
+
+
+@dataclass
+class CaseOutcome:
+    record: CaseRecord
+    failures: list[str] = field(default_factory=list)  # empty: the case passed
+
+
+class CaseRunner:
+    def __init__(self, session: KokoroSession, keeper: GateKeeper, ab_baseline: KokoroSession | None = None):
+        self.session = session
+        self.keeper = keeper
+        self.ab_baseline = ab_baseline
+
+    def _one_round(self, session: KokoroSession, case: Case, round_index: int,
+                   nodeid: str) -> tuple[dict[str, Any], list[str]]:
+        try:
+            _, broken = session.run_round(case, round_index, nodeid)
+        except CaseFailed as error:
+            if session.arm:
+                raise CaseFailed(f"{session.arm} {error}") from None
+            raise
+        prefix = f"{session.arm} " if session.arm else ""
+        return session.records[nodeid].results[-1], [f"{prefix}round {round_index}: {p}" for p in broken]
+
+    def measure(self, case: Case, nodeid: str,
+                first_round: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+        """This run's rounds, the rules they broke, and (A/B) the baseline arm's rounds, alternating A B B A ..."""
+        results, problems, baseline_results = [], [], []
+        for round_index in range(first_round, first_round + self.session.settings.rounds):
+            arms = [self.session] if self.ab_baseline is None else (
+                [self.ab_baseline, self.session] if round_index % 2 == 0 else [self.session, self.ab_baseline])
+            for session in arms:
+                result, broken = self._one_round(session, case, round_index, nodeid)
+                (baseline_results if session is self.ab_baseline else results).append(result)
+                problems += broken
+        return results, problems, baseline_results
+
+    def _judge(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
+        if self.ab_baseline is not None:
+            return self.keeper.judge_interleaved(case.id, baseline_results, results)
+        return self.keeper.judge(case.id, results)
+
+    def run(self, case: Case, nodeid: str, budget: dict[str, Any] | None = None) -> CaseOutcome:
+        """Measure ``case``; raises CaseUnavailable, CaseFailed (nothing usable measured), GateSetupError, BudgetError."""
+        results, problems, baseline_results = self.measure(case, nodeid, 0)
+        record = self.session.records[nodeid]
+        failures = [f"{case.id} broke the result rules:", *problems] if problems else []
+        if (self.keeper.gating or self.ab_baseline is not None) and not problems:
+            regressions = [j for j in self._judge(case, results, baseline_results) if j.is_regression]
+            if regressions:
+                # Measured again once before failing: a regression must show up twice to count.
+                results, problems, baseline_results = self.measure(case, nodeid, len(record.results))
+                regressions = [j for j in self._judge(case, results, baseline_results) if j.is_regression]
+                failures += problems
+            failures += [f"{case.id}: {j.message} (confirmed on a second measurement)" for j in regressions]
+        if budget is not None:
+            try:
+                failures += [f"{case.id}: {m}" for m in check_budget(metric_values(results), budget)]
+            except ValueError as error:
+                raise BudgetError(str(error)) from None
+        return CaseOutcome(record, failures)

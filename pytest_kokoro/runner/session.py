@@ -1,0 +1,165 @@
+"""One benchmark run: a device's harness, started once and replaced after a fault, and what it measured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
+from pytest_kokoro.devices.base import Device, DeviceError
+from pytest_kokoro.core.metrics import audio_problems, invariant_problems
+from pytest_kokoro.runner.results import ResultsWriter
+from pytest_kokoro.core.schema import ResultsFileError, validate_result
+
+# Error codes that mean "this case cannot run here" (skip, with the harness's instructions), not "broken".
+UNAVAILABLE_CODES = frozenset({"missing_file"})
+
+
+class CaseUnavailable(Exception):
+    """The variant or voice of a case is not available on this device; the message says which file to provide."""
+
+
+class CaseFailed(Exception):
+    """A case could not be measured, or its measurement broke a rule; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Case:
+    variant: str
+    voice: str
+    text_id: str
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.variant}-{self.voice}-{self.text_id}"
+
+
+@dataclass
+class CaseRecord:
+    case: Case
+    nodeid: str
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def values(self, key: str) -> list[float]:
+        return [float(r[key]) for r in self.results]
+
+
+@dataclass
+class Settings:
+    device_label: str
+    rounds: int
+    warmup: bool
+    timeout: float
+    speed: float = 1.0
+
+
+class KokoroSession:
+    def __init__(self, settings: Settings, make_device: Callable[[], Device], writer: ResultsWriter,
+                 arm: str | None = None):
+        self.settings = settings
+        self.arm = arm  # "baseline" / "candidate" in an interleaved A/B run, else None
+        self._make_device = make_device
+        self.writer = writer
+        self.device: Device | None = None
+        self.client: HarnessClient | None = None
+        self.records: dict[str, CaseRecord] = {}
+        self.faults: list[str] = []
+        self.hello: dict[str, Any] = {}
+        self._loaded_variant: str | None = None
+
+    def harness(self) -> HarnessClient:
+        if self.client is None:
+            self.device = self._make_device()
+            try:
+                self.client = self.device.start(self.settings.timeout)
+            except (DeviceError, HarnessFault, HarnessError) as error:
+                self._discard()
+                raise CaseFailed(f"cannot start the {self.settings.device_label} harness: {error}") from error
+            self.hello = self.client.hello
+        return self.client
+
+    def _discard(self) -> None:
+        client, device = self.client, self.device
+        self.client = self.device = None
+        self._loaded_variant = None
+        if client is not None:
+            client.link.close()
+        if device is not None:
+            device.stop()
+
+    def run_round(self, case: Case, round_index: int, nodeid: str) -> tuple[RunOutcome, list[str]]:
+        """Run one timed round and keep its result on disk; returns it with the rules it broke (maybe none)."""
+        client = self.harness()
+        try:
+            self._switch_variant(client, case.variant)
+            outcome = client.run(text=case.text, voice=case.voice, variant=case.variant, speed=self.settings.speed,
+                                 warmup=self.settings.warmup, send_audio=True, round_index=round_index)
+        except HarnessFault as error:
+            self.replace_harness(f"{case.id} round {round_index}: {error}")  # a fresh one serves the remaining tests
+            raise CaseFailed(f"{case.id} round {round_index}: {error}; a fresh harness takes the next test") from error
+        except HarnessError as error:
+            if error.fatal:
+                self._discard()
+            if error.code in UNAVAILABLE_CODES:
+                raise CaseUnavailable(f"{case.id}: {error.message}") from error
+            raise CaseFailed(f"{case.id}: the harness refused the run: [{error.code}] {error.message}") from error
+        result = {**outcome.result, "device": self.settings.device_label, "case": case.id,
+                  "host_wall_time": outcome.host_wall_time}
+        if self.arm is not None:
+            result["arm"] = self.arm
+        problems = self.check(result, outcome, case)
+        self.writer.add(result, outcome.audio)
+        self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
+        return outcome, problems
+
+    def run_unrecorded(self, text: str, voice: str, variant: str, *, timeout: float | None = None) -> RunOutcome:
+        """One run that is no benchmark round (fuzzing): no warm-up, audio sent, nothing written or recorded.
+
+        Raises HarnessError as the harness answered, or HarnessFault after discarding the harness (recorded in
+        ``faults``), so that the next call starts a fresh one.
+        """
+        client = self.harness()
+        try:
+            self._switch_variant(client, variant)
+            return client.run(text=text, voice=voice, variant=variant, speed=self.settings.speed, warmup=False,
+                              send_audio=True, timeout=timeout)
+        except HarnessFault as error:
+            self.replace_harness(f"unrecorded run of {text[:60]!r}: {error}")
+            raise
+        except HarnessError as error:
+            if error.fatal:
+                self._discard()
+            raise
+
+    def replace_harness(self, fault: str) -> None:
+        """Record a harness fault and discard the harness; the next ``harness()`` starts a fresh one."""
+        self.faults.append(fault)
+        self._discard()
+
+    def _switch_variant(self, client: HarnessClient, variant: str) -> None:
+        """One variant in memory at a time, as the reference's run-all does: release the last before the next."""
+        if self._loaded_variant not in (None, variant):
+            client.unload(self._loaded_variant)
+        self._loaded_variant = variant
+
+    @staticmethod
+    def check(result: dict[str, Any], outcome: RunOutcome, case: Case) -> list[str]:
+        """Field parity with kokoro_benchmark.py, the invariants, and the never-bad-audio guards."""
+        try:
+            validate_result(result, harness=True)
+        except ResultsFileError as error:
+            return [str(error)]
+        problems = invariant_problems(result, outcome.chunk_times, outcome.chunk_samples)
+        if outcome.audio is not None:
+            if outcome.audio.size != result["samples"]:
+                problems.append(f"{outcome.audio.size} audio samples received, the result says {result['samples']}")
+            problems += audio_problems(outcome.audio, case.text)
+        return problems
+
+    def close(self) -> None:
+        client = self.client
+        if client is not None:
+            client.shutdown()
+        self._discard()

@@ -1,0 +1,87 @@
+"""Gates as users run them: baselines saved and compared through the command line, budgets through a marker."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT
+
+SUITE = (ROOT / "benchmarks" / "test_kokoro.py").read_text()
+HOST = ["--kokoro-texts=short", "--kokoro-rounds=5", "--no-kokoro-warmup", "--kokoro-baselines-dir=bl"]
+
+
+@pytest.fixture
+def suite(pytester):
+    pytester.makepyfile(test_kokoro=SUITE)
+    return pytester
+
+
+def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
+    """Real model; the slowdown is injected into the host harness (PYTEST_KOKORO_INJECT_SLOWDOWN, x2)."""
+    suite.runpytest_subprocess(*HOST, "--kokoro-save-baseline=fast").assert_outcomes(passed=1)
+    monkeypatch.setenv("PYTEST_KOKORO_INJECT_SLOWDOWN", "1.0")
+    slow = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=fast", "--kokoro-save-baseline=slow")
+    slow.assert_outcomes(failed=1)
+    slow.stdout.fnmatch_lines(["*rtf/calibration regressed: median * vs baseline * > 10% threshold, Mann-Whitney p=* < 0.01); raw medians *"
+                               " (confirmed on a second measurement)*"])
+    rounds = [r["round"] for r in json.loads(sorted((suite.path / "results").glob("*.json"))[-1].read_text())]
+    assert rounds == list(range(10)), "the regression was measured again before failing"
+    monkeypatch.delenv("PYTEST_KOKORO_INJECT_SLOWDOWN")
+    fast = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=slow")
+    fast.assert_outcomes(passed=1)
+    fast.stdout.fnmatch_lines(["gate int8-jf_alpha-short: rtf/calibration improved:*"])
+
+
+def test_missing_baseline_and_other_device_say_what_to_do(suite):
+    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+                                        "--kokoro-baselines-dir=bl", "--kokoro-baseline=nightly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no baseline named 'nightly'*no baselines are recorded for this setup yet*"])
+
+
+@pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
+def test_budget_marker_caps_a_case(suite):
+    suite.makepyfile(test_budget="""
+        import pytest
+
+        @pytest.mark.kokoro_budget(rtf=1e-9)
+        def test_tight(kokoro_benchmark, kokoro_case):
+            kokoro_benchmark(kokoro_case)
+
+        @pytest.mark.kokoro_budget(rtf=100, ttfa=100)
+        def test_loose(kokoro_benchmark, kokoro_case):
+            kokoro_benchmark(kokoro_case)
+    """)
+    result = suite.runpytest_subprocess("test_budget.py", "--device=swift", "--kokoro-texts=short",
+                                        "--kokoro-variants=bf16", "--kokoro-rounds=2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*bf16-af_heart-short: rtf over budget: median * > 1e-09*"])
+
+
+@pytest.mark.parametrize("spec,message", [("rtf=10", "*percent*"), ("speed=5%", "*speed*")])
+def test_bad_gate_specs_are_usage_errors(suite, spec, message):
+    result = suite.runpytest(f"--kokoro-gate={spec}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+@pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
+@pytest.mark.parametrize("baseline_costs,outcome,line", [
+    # The SIMULATED scripted engine sleeps per character and per chunk; the candidate uses the defaults (0.5, 5 ms).
+    (["--cost-per-char-ms", "0.5", "--cost-per-chunk-ms", "5"], "passed", "*rtf unchanged*(A/B, rounds interleaved in this run)*"),
+    (["--cost-per-char-ms", "0.05", "--cost-per-chunk-ms", "0.5"], "failed", "*rtf regressed*(A/B, rounds interleaved in this run) (confirmed on a second measurement)*"),
+    (["--cost-per-char-ms", "5", "--cost-per-chunk-ms", "50"], "passed", "gate bf16-af_heart-short: rtf improved*"),
+])
+def test_ab_gating_against_a_baseline_harness_in_the_same_run(suite, baseline_costs, outcome, line):
+    from pytest_kokoro.devices.subprocess import swift_harness_binary
+
+    baseline = " ".join([str(swift_harness_binary()), "--stdio", "--engine", "scripted", *baseline_costs])
+    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+                                        "--kokoro-rounds=7", f"--kokoro-ab-baseline={baseline}")
+    result.assert_outcomes(**{outcome: 1})
+    result.stdout.fnmatch_lines([line])
+    rows = json.loads(sorted((suite.path / "results").glob("benchmark_results_*.json"))[-1].read_text())
+    arms = [r["arm"] for r in rows]
+    assert arms[:4] == ["baseline", "candidate", "candidate", "baseline"], "rounds alternate A B B A"
+    assert arms.count("baseline") == arms.count("candidate") == (14 if outcome == "failed" else 7)
