@@ -17,7 +17,7 @@ from pytest_kokoro.devices.base import DeviceSettings, parse_device
 from pytest_kokoro.devices.registry import DeviceFactory, baseline_factory
 from pytest_kokoro.gates.baselines import BaselineStore
 from pytest_kokoro.gates.keeper import GateKeeper, GateSetupError
-from pytest_kokoro.gates.statistics import GateSpec
+from pytest_kokoro.gates.spec import GateSpec
 from pytest_kokoro.plugin.options import add_options, build_cases, models, option
 from pytest_kokoro.runner.cases import BudgetError, CaseRunner
 from pytest_kokoro.runner.results import ResultsWriter, device_facts, results_file_name
@@ -30,6 +30,7 @@ AB_KEY = pytest.StashKey[KokoroSession]()
 DEVICES_KEY = pytest.StashKey[DeviceFactory]()
 MERGER_KEY = pytest.StashKey[ResultsMerger]()
 MERGED_KEY = pytest.StashKey[tuple]()
+STEP_DOWN_KEY = pytest.StashKey[list]()
 
 
 def fail(message: str) -> NoReturn:
@@ -75,7 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                              writer, arm="baseline")
     config.stash[GATES_KEY] = GateKeeper(BaselineStore(Path(option(config, "kokoro_baselines_dir"))),
                                          option(config, "kokoro_gate") or GateSpec(),
-                                         option(config, "kokoro_baseline"), option(config, "kokoro_save_baseline"))
+                                         option(config, "kokoro_baseline"), option(config, "kokoro_save_baseline"),
+                                         paired=bool(ab_command))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -90,6 +92,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                        "--kokoro-fuzz-profile=nightly (500)")
         for item in fuzz:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The gates' family is known now: every collected case × gated metric. A gate that could never fail with the
+    chosen rounds stops the run here, before anything is measured."""
+    keeper = session.config.stash.get(GATES_KEY, None)
+    if keeper is None:
+        return
+    keeper.set_family(sum(1 for item in session.items if "kokoro_case" in getattr(item, "fixturenames", ())))
+    problem = keeper.rounds_problem(session.config.stash[SESSION_KEY].settings.rounds)
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -180,6 +194,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for case_id, judgements in keeper.judgements.items():
         for judgement in judgements:
             terminalreporter.write_line(f"gate {case_id}: {judgement.message}")
+    for case_id, judgement in config.stash.get(STEP_DOWN_KEY, []):
+        terminalreporter.write_line(f"FAILED by the gate at the end of the run: {case_id}: {judgement.message}",
+                                    red=True, bold=True)
     for path in keeper.saved:
         terminalreporter.write_line(f"baseline saved: {path}")
     for fault in session.faults:
@@ -192,6 +209,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     kokoro = config.stash.get(SESSION_KEY, None)
     keeper = config.stash.get(GATES_KEY, None)
+    if keeper is not None and keeper.gating:
+        # Holm's later steps: only possible after a first-step rejection, which already failed a case.
+        config.stash[STEP_DOWN_KEY] = keeper.step_down()
+        if config.stash[STEP_DOWN_KEY] and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if kokoro is not None and keeper is not None and keeper.save_as:
         keeper.save([(r.case.id, r.results) for r in kokoro.records.values()])
     if kokoro is not None and hasattr(config, "workeroutput"):

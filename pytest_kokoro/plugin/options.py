@@ -12,7 +12,7 @@ import pytest
 from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
 from pytest_kokoro.gates.baselines import validate_name
-from pytest_kokoro.gates.statistics import parse_gate_spec
+from pytest_kokoro.gates.spec import parse_gate_spec
 from pytest_kokoro.runner.session import Case
 
 
