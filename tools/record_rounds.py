@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_kokoro.texts import BUILTIN_TEXTS  # noqa: E402  (a tool run from the checkout)
+from pytest_kokoro.core.texts import BUILTIN_TEXTS  # noqa: E402  (a tool run from the checkout)
 
 KEYS = {"rtf": "real_time_factor", "ttfa": "time_to_first_audio", "inference": "inference_time",
         "calibration": "calibration_time", "audio_duration": "audio_duration"}
@@ -41,13 +41,15 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-def start_arm(label: str, harness_dir: Path | None, logs: Path):
-    """One host harness process, speaking the protocol on stdio; imported from ``harness_dir`` when given."""
-    from pytest_kokoro.devices import SubprocessDevice
+def start_arm(label: str, harness_dir: Path | None, logs: Path, slowdown: float = 0.0):
+    """One host harness process, speaking the protocol on stdio; imported from ``harness_dir`` when given;
+    ``slowdown``: the harness's fault injection makes every synthesis that much slower (PYTEST_KOKORO_INJECT_SLOWDOWN)."""
+    from pytest_kokoro.devices.subprocess import SubprocessDevice
 
     cwd = harness_dir or ROOT
+    env = {"PYTHONPATH": str(cwd), "PYTEST_KOKORO_INJECT_SLOWDOWN": str(slowdown) if slowdown else ""}
     device = SubprocessDevice(label, [sys.executable, "-m", "pytest_kokoro.harness"], logs / f"{label}.log",
-                              env={"PYTHONPATH": str(cwd)}, cwd=cwd)
+                              env=env, cwd=cwd)
     return device, device.start(timeout=120.0)
 
 
@@ -58,19 +60,22 @@ def main() -> int:
     parser.add_argument("--variant", default="int8")
     parser.add_argument("--voice", default="jf_alpha")
     parser.add_argument("--harness-dir", type=Path, help="a folder holding the pinned pytest_kokoro package")
+    parser.add_argument("--slowdown-b", type=float, default=0.0,
+                        help="inject this slowdown into arm B's engine (0.2: 20%%), for real slowdown rounds")
     parser.add_argument("--out", type=Path, default=ROOT / "tools" / "data" / "host_rounds.json")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="kokoro-record-"))
     text = BUILTIN_TEXTS[args.text]
     meta = {
         "what": "real rounds of the host harness, two identical arms interleaved A B B A (tools/record_rounds.py)",
-        "text_id": args.text, "text": text, "variant": args.variant, "voice": args.voice, "warmup": True,
+        "text_id": args.text, "text": text, "slowdown_b": args.slowdown_b, "variant": args.variant, "voice": args.voice, "warmup": True,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "harness_dir": str(args.harness_dir or ROOT), "started": datetime.now(timezone.utc).isoformat(),
         "uptime_start": uptime(),
     }
-    arms = {label: start_arm(label, args.harness_dir, logs) for label in ("A", "B")}
-    meta["engine_version"] = arms["A"][1].hello.get("engine_version")
+    arms = {label: start_arm(label, args.harness_dir, logs, args.slowdown_b if label == "B" else 0.0)
+            for label in ("A", "B")}
+    meta["engine_version"] = {label: client.hello.get("engine_version") for label, (_, client) in arms.items()}
     rounds: list[dict] = []
     started = time.monotonic()
     args.out.parent.mkdir(parents=True, exist_ok=True)
