@@ -182,7 +182,8 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
     }
 }
 
-/// `--split-batch`: one output line per input line, in order, so the caller can zip texts with their chunks.
+/// `--split-batch`: one output line per input line, in order, so the caller can zip texts with their chunks (or
+/// keep the process open and send one text at a time, as the hypothesis differential test does).
 /// The JSON reader is the protocol's (lone-surrogate escapes dropped, as in a `run` request), and the splitter is
 /// the public `SentenceSplitter.split`, the one every harness run uses.
 func splitBatch() -> Int32 {
@@ -200,6 +201,7 @@ func splitBatch() -> Int32 {
             answer = refusal("\(error)")
         }
         print(answer.serialized())
+        fflush(stdout)  // one answer per text as it comes: the caller may hold the pipe open and ask one at a time
         count += 1
     }
     log("split \(count) texts")
