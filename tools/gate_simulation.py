@@ -31,10 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pytest_kokoro.gates.spec import parse_gate_spec  # noqa: E402
 from pytest_kokoro.gates.statistics import (both_measurements, clopper_pearson, holm_batch,  # noqa: E402
                                             paired_p, unpaired_p)
 
-THRESHOLDS = {"rtf": 0.10, "ttfa": 0.15}  # the default gate
+THRESHOLDS = {"rtf": 0.10, "ttfa": 0.15}  # the default gate; --gate changes it
 ALPHA = 0.01
 SLOWDOWNS = (0.0, 0.05, 0.10, 0.15, 0.20, 0.30)
 
@@ -91,6 +92,20 @@ def simulate(arms, mode: str, rounds: int, slowdown: float, simulations: int, rn
     return int(holm_batch(family, ALPHA).any(axis=-1).sum())
 
 
+def windows(arms, rounds: int) -> tuple[int, int]:
+    """Real A/B trials, not resampled: the recording cut into consecutive windows of 2 × ``rounds`` pairs in time
+    order (the first half measured, the second its re-check), arm B the candidate as recorded. (failed, trials)."""
+    trials = len(arms["A"]["rtf"]) // (2 * rounds)
+    if trials == 0:
+        return 0, 0
+    rejected = []
+    for metric, threshold in THRESHOLDS.items():
+        a = arms["A"][metric][: trials * 2 * rounds].reshape(trials, 2, rounds)
+        b = arms["B"][metric][: trials * 2 * rounds].reshape(trials, 2, rounds)
+        rejected.append(both_measurements(paired_p(b[:, 0], a[:, 0], threshold), paired_p(b[:, 1], a[:, 1], threshold)))
+    return int(holm_batch(np.stack(rejected, axis=-1), ALPHA).any(axis=-1).sum()), trials
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path)
@@ -98,14 +113,19 @@ def main() -> int:
     parser.add_argument("--rounds", default="6,8,10,12,15,20")
     parser.add_argument("--modes", default="ab,stored")
     parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--gate", default="rtf=10%,ttfa=15%,alpha=0.01", help="as --kokoro-gate")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    global THRESHOLDS, ALPHA
+    spec = parse_gate_spec(args.gate)
+    THRESHOLDS, ALPHA = spec.thresholds, spec.alpha
     meta, arms = load_arms(args.data)
     rng = np.random.default_rng(args.seed)
     rows = []
     started = time.perf_counter()
     print(f"{len(arms['A']['rtf'])} recorded pairs of {meta['text_id']!r}, {meta['variant']}/{meta['voice']}; "
-          f"{args.simulations} simulated runs per cell; gate rtf=10%,ttfa=15%,alpha={ALPHA} with re-check\n")
+          f"{args.simulations} simulated runs per cell; gate {spec} (one case: Holm over {len(THRESHOLDS)}) with "
+          "re-check\n")
     print("| gate | rounds | " + " | ".join("A/A false alarms" if s == 0 else f"+{s:.0%} caught" for s in SLOWDOWNS)
           + " |")
     print("| --- | --- |" + " --- |" * len(SLOWDOWNS))
@@ -121,6 +141,14 @@ def main() -> int:
                 cells.append(f"{failed / args.simulations:.1%} [{low:.1%}, {high:.1%}]")
             print(f"| {'A/B paired' if mode == 'ab' else 'stored, calibrated'} | {rounds} | " + " | ".join(cells)
                   + " |", flush=True)
+    print(f"\nreal A/B trials in time order (consecutive windows, arm B = the candidate, slowdown as recorded: "
+          f"{meta.get('slowdown_b', 0):.0%}):")
+    for rounds in (int(r) for r in args.rounds.split(",")):
+        failed, trials = windows(arms, rounds)
+        if trials:
+            rows.append({"mode": "ab-windows", "rounds": rounds, "slowdown": meta.get("slowdown_b", 0),
+                         "failed": failed, "trials": trials})
+            print(f"  {rounds} rounds: {failed} of {trials} failed")
     print(f"\n{time.perf_counter() - started:.0f} s")
     if args.out:
         args.out.write_text(json.dumps({"data": str(args.data), "meta": meta, "args": vars(args) | {
