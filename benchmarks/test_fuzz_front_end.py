@@ -40,9 +40,12 @@ def test_every_text_ends_in_chunks_the_model_accepts_or_a_text_error(request):
     voice = next((case.voice for case in request.config.stash[CASES_KEY] if case.voice in engine.voices()),
                  "jf_alpha")
 
+    texts = []
+
     @fuzz_settings
     @given(text=fuzz_texts())
     def front_end_answers(text):
+        texts.append(text)
         try:
             answer = host_front_end(engine, text, voice)
         except EngineError as error:
@@ -51,6 +54,7 @@ def test_every_text_ends_in_chunks_the_model_accepts_or_a_text_error(request):
         assert not problems, f"{text!r}: " + "; ".join(problems)
 
     front_end_answers()
+    print(f"{len(texts)} texts through the front end")
 
 
 @pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain (swift build)")
@@ -58,11 +62,15 @@ def test_python_and_swift_splitters_agree(request):
     fuzz_settings = settings_for(request, "splitters")
     splitter = SwiftSplitter(swift_harness_binary())
     try:
+        texts = []
+
         @fuzz_settings
         @given(text=fuzz_texts())
         def splitters_agree(text):
+            texts.append(text)
             assert splitter.split(text) == split_sentences(protocol.as_received(text)), repr(text)
 
         splitters_agree()
+        print(f"{len(texts)} texts through both splitters")
     finally:
         splitter.close()
