@@ -126,6 +126,10 @@ def main() -> int:
     print(f"{len(arms['A']['rtf'])} recorded pairs of {meta['text_id']!r}, {meta['variant']}/{meta['voice']}; "
           f"{args.simulations} simulated runs per cell; gate {spec} (one case: Holm over {len(THRESHOLDS)}) with "
           "re-check\n")
+    for metric in THRESHOLDS:
+        spread = np.std(np.log(arms["B"][metric] / arms["A"][metric]), ddof=1)
+        print(f"{metric}: the log-ratio of a pair's two arms scatters with standard deviation {spread:.3f}")
+    print()
     print("| gate | rounds | " + " | ".join("A/A false alarms" if s == 0 else f"+{s:.0%} caught" for s in SLOWDOWNS)
           + " |")
     print("| --- | --- |" + " --- |" * len(SLOWDOWNS))
