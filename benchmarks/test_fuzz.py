@@ -14,7 +14,8 @@ from hypothesis import given
 from pytest_kokoro.devices.client import HarnessError, HarnessFault
 from pytest_kokoro.fuzz.texts import fuzz_texts
 from pytest_kokoro.fuzz.profiles import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
-from pytest_kokoro.plugin import CASES_KEY, fail, option
+from pytest_kokoro.plugin import RUN_KEY, fail
+from pytest_kokoro.plugin.options import option
 from pytest_kokoro.runner.session import UNAVAILABLE_CODES, CaseFailed
 
 pytestmark = pytest.mark.kokoro_fuzz
@@ -26,7 +27,7 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
         fuzz_settings = profile_settings(option(request.config, "kokoro_fuzz_profile"), level)
     except ValueError as error:  # HYPOTHESIS_PROFILE or KOKORO_FUZZ_MAX_EXAMPLES (the option is checked up front)
         fail(str(error))
-    first = request.config.stash[CASES_KEY][0]  # the matrix's first variant and voice
+    first = request.config.stash[RUN_KEY].cases[0]  # the matrix's first variant and voice
     timeout = min(EVENT_TIMEOUT, kokoro_session.settings.timeout)
     try:  # loads the variant once, and finds out whether it can run here at all
         kokoro_session.run_unrecorded("Hello.", first.voice, first.variant, timeout=kokoro_session.settings.timeout)

@@ -21,7 +21,8 @@ from pytest_kokoro.fuzz.front_end import SwiftSplitter, front_end_problems, host
 from pytest_kokoro.fuzz.profiles import profile_settings
 from pytest_kokoro.fuzz.texts import fuzz_texts
 from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
-from pytest_kokoro.plugin import CASES_KEY, fail, option
+from pytest_kokoro.plugin import RUN_KEY, fail
+from pytest_kokoro.plugin.options import option
 
 pytestmark = pytest.mark.kokoro_fuzz
 
@@ -37,7 +38,7 @@ def test_every_text_ends_in_chunks_the_model_accepts_or_a_text_error(request):
     fuzz_settings = settings_for(request, "front_end")
     engine = OnnxKokoroEngine()
     engine.load("int8")  # the tokenizer takes the model's own vocabulary; nothing is synthesized
-    voice = next((case.voice for case in request.config.stash[CASES_KEY] if case.voice in engine.voices()),
+    voice = next((case.voice for case in request.config.stash[RUN_KEY].cases if case.voice in engine.voices()),
                  "jf_alpha")
 
     texts = []

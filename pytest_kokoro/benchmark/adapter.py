@@ -11,7 +11,7 @@ import itertools
 import statistics
 from typing import Any
 
-from pytest_kokoro.runner.session import CaseRecord
+from pytest_kokoro.runner.records import CaseRecord
 
 # (result key, metric name in the entry's group/name suffix; None for the case's own entry)
 METRICS = (("inference_time", None), ("real_time_factor", "rtf"), ("time_to_first_audio", "ttfa"))

@@ -16,8 +16,9 @@ from typing import Any
 
 from pytest_kokoro.devices.base import DeviceSpec
 from pytest_kokoro.benchmark.adapter import benchmark_entries
-from pytest_kokoro.runner.results import device_facts, write_json_atomically
-from pytest_kokoro.runner.session import Case, CaseRecord
+from pytest_kokoro.core.jsonfile import claim_new_path, write_json_atomically
+from pytest_kokoro.runner.results import device_facts
+from pytest_kokoro.runner.records import Case, CaseRecord
 
 WORKER_OUTPUT_KEY = "kokoro"
 
@@ -32,17 +33,28 @@ def worker_id(config: Any) -> str | None:
     return workerinput.get("workerid") if workerinput else None
 
 
+def worker_count(config: Any) -> int:
+    """How many pytest-xdist workers this run has (1 without xdist)."""
+    workerinput = getattr(config, "workerinput", None)
+    return int(workerinput.get("workercount", 1)) if workerinput else 1
+
+
+def worker_number(wid: str) -> int:
+    """gw2 -> 2, so that workers merge in numeric order (gw2 before gw10)."""
+    try:
+        return int(wid.removeprefix("gw"))
+    except ValueError:
+        raise WorkerSetupError(f"unexpected pytest-xdist worker id {wid!r}") from None
+
+
 def worker_device(config: Any, device: DeviceSpec) -> DeviceSpec:
-    """Worker i drives the i-th UDID of ``--device=iphone:UDID1,UDID2``; other devices are shared as given."""
+    """Worker i drives the i-th UDID of ``--kokoro-device=iphone:UDID1,UDID2``; other devices are shared as given."""
     wid = worker_id(config)
     if wid is None or device.kind != "iphone" or len(device.udids) < 2:
         return device
-    try:
-        index = int(wid.removeprefix("gw"))
-    except ValueError:
-        raise WorkerSetupError(f"unexpected pytest-xdist worker id {wid!r}") from None
+    index = worker_number(wid)
     if index >= len(device.udids):
-        raise WorkerSetupError(f"worker {wid} has no phone: {len(device.udids)} UDIDs in --device={device.label}; "
+        raise WorkerSetupError(f"worker {wid} has no phone: {len(device.udids)} UDIDs in --kokoro-device={device.label}; "
                                f"run with -n {len(device.udids)} (one worker per phone)")
     return DeviceSpec("iphone", (device.udids[index],))
 
@@ -74,32 +86,41 @@ class ResultsMerger:
         self.payloads: dict[str, dict[str, Any]] = {}
 
     def add(self, wid: str, payload: str) -> None:
+        worker_number(wid)
         self.payloads[wid] = json.loads(payload)
+
+    def _in_order(self) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(self.payloads.items(), key=lambda item: worker_number(item[0]))
 
     @property
     def records(self) -> list[CaseRecord]:
         return [CaseRecord(Case(**r["case"]), r["nodeid"], r["results"])
-                for _, payload in sorted(self.payloads.items()) for r in payload["records"]]
+                for _, payload in self._in_order() for r in payload["records"]]
 
     @property
     def faults(self) -> list[str]:
-        return [f for _, payload in sorted(self.payloads.items()) for f in payload["faults"]]
+        return [f for _, payload in self._in_order() for f in payload["faults"]]
 
-    def write(self, results_path: Path) -> tuple[Path, Path] | None:
+    def write(self, results_path: Path, benchmark_json: Path | None = None) -> tuple[Path, Path] | None:
+        """The merged results file and pytest-benchmark file (also to ``benchmark_json``, --benchmark-json)."""
         records = self.records
         if not records:
             return None
+        results_path = claim_new_path(results_path)
         write_json_atomically(results_path, [result for record in records for result in record.results])
         stamp = results_path.stem.removeprefix("benchmark_results_")
         benchmark_path = results_path.parent / f"pytest_benchmark_{stamp}.json"
-        write_json_atomically(benchmark_path, self.benchmark_json(records))
+        merged = self.benchmark_json(records)
+        write_json_atomically(benchmark_path, merged)
+        if benchmark_json is not None:
+            write_json_atomically(Path(benchmark_json), merged)
         return results_path, benchmark_path
 
     def benchmark_json(self, records: list[CaseRecord]) -> dict[str, Any]:
         from pytest_benchmark import __version__ as benchmark_version
 
-        devices = {wid: device_facts(p["device_label"], p["hello"]) for wid, p in sorted(self.payloads.items())}
-        facts = {udid: known for _, p in sorted(self.payloads.items()) for udid, known in p["device_facts"].items()}
+        devices = {wid: device_facts(p["device_label"], p["hello"]) for wid, p in self._in_order()}
+        facts = {udid: known for _, p in self._in_order() for udid, known in p["device_facts"].items()}
         return {
             "machine_info": {"node": platform.node(), "processor": platform.processor(),
                              "machine": platform.machine(), "python_implementation": platform.python_implementation(),

@@ -32,7 +32,7 @@ class Metrics:
     total_time: float
     audio_duration: float
     real_time_factor: float
-    samples_per_sec: float
+    samples_per_sec: float | None  # None (null) when the timed region is empty: a broken clock
     samples: int
     chunk_count: int
 
@@ -61,8 +61,8 @@ def derive_metrics(
         total_time=model_load_time + inference_time,
         audio_duration=audio_duration,
         real_time_factor=inference_time / audio_duration,
-        # A zero-length timed region can only come from a broken clock; report it as infinite throughput.
-        samples_per_sec=samples / inference_time if inference_time > 0 else math.inf,
+        # A zero-length timed region can only come from a broken clock: the throughput cannot be computed (null).
+        samples_per_sec=samples / inference_time if inference_time > 0 else None,
         samples=samples,
         chunk_count=len(chunk_times),
     )

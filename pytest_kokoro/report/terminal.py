@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 
-from pytest_kokoro.runner.session import CaseRecord
+from pytest_kokoro.runner.records import CaseRecord
 
 
 def _median(values: list[float]) -> float:

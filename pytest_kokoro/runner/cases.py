@@ -5,12 +5,14 @@ exceptions into pytest's skip and fail.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_kokoro.gates.keeper import GateKeeper
 from pytest_kokoro.gates.spec import check_budget, metric_values
-from pytest_kokoro.runner.session import Case, CaseFailed, CaseRecord, KokoroSession
+from pytest_kokoro.runner.records import Case, CaseRecord
+from pytest_kokoro.runner.session import CaseFailed, KokoroSession
 
 
 class BudgetError(ValueError):
@@ -62,6 +64,7 @@ class CaseRunner:
         """Measure ``case``; raises CaseUnavailable, CaseFailed (nothing usable measured), GateSetupError, BudgetError."""
         results, problems, baseline_results = self.measure(case, nodeid, 0)
         record = self.session.records[nodeid]
+        record.first_rounds = len(record.results)
         failures = [f"{case.id} broke the result rules:", *problems] if problems else []
         if self.keeper.gating and not problems:
             first = self._compare(case, results, baseline_results)
@@ -80,4 +83,13 @@ class CaseRunner:
                 failures += [f"{case.id}: {m}" for m in check_budget(metric_values(results), budget)]
             except ValueError as error:
                 raise BudgetError(str(error)) from None
+        record.passed = not failures
         return CaseOutcome(record, failures)
+
+
+def baseline_cases(records: Iterable[CaseRecord]) -> tuple[list[tuple[str, list[dict[str, Any]]]], list[str]]:
+    """What ``--kokoro-save-baseline`` may store: each case's first measurement (never a re-check's rounds), and
+    the ids of the cases that did not pass (if any, nothing is stored)."""
+    records = list(records)
+    failed = [r.case.id for r in records if not r.passed]
+    return [(r.case.id, r.results[:r.first_rounds]) for r in records], failed

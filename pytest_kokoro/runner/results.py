@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import wave
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from pytest_kokoro.core.jsonfile import claim_new_path, write_json_atomically
 
-from pytest_kokoro.core.metrics import SAMPLE_RATE
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def results_file_name(now: datetime | None = None) -> str:
     return f"benchmark_results_{(now or datetime.now()).strftime('%Y%m%d_%H%M%S')}.json"
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON so that a reader (or a crash) sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    import numpy as np
 
-
-def write_wav(path: Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     pcm = (np.clip(np.nan_to_num(samples), -1.0, 1.0) * 32767).astype("<i2")
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as out:
@@ -60,8 +46,11 @@ class ResultsWriter:
         self.path = self.directory / (file_name or results_file_name())
         self.write_wavs = write_wavs
         self.results: list[dict[str, Any]] = []
+        self._claimed = False
 
     def add(self, result: dict[str, Any], audio: np.ndarray | None = None) -> Path | None:
+        if not self._claimed:  # the first result claims a name no other run has (nothing is created before)
+            self.path, self._claimed = claim_new_path(self.path), True
         self.results.append(result)
         write_json_atomically(self.path, self.results)
         if self.write_wavs and audio is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
@@ -11,6 +10,7 @@ from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.core.metrics import audio_problems, invariant_problems
 from pytest_kokoro.runner.results import ResultsWriter
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
+from pytest_kokoro.runner.records import Case, CaseRecord, Settings
 
 # Error codes that mean "this case cannot run here" (skip, with the harness's instructions), not "broken".
 UNAVAILABLE_CODES = frozenset({"missing_file"})
@@ -22,37 +22,6 @@ class CaseUnavailable(Exception):
 
 class CaseFailed(Exception):
     """A case could not be measured, or its measurement broke a rule; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Case:
-    variant: str
-    voice: str
-    text_id: str
-    text: str
-
-    @property
-    def id(self) -> str:
-        return f"{self.variant}-{self.voice}-{self.text_id}"
-
-
-@dataclass
-class CaseRecord:
-    case: Case
-    nodeid: str
-    results: list[dict[str, Any]] = field(default_factory=list)
-
-    def values(self, key: str) -> list[float]:
-        return [float(r[key]) for r in self.results]
-
-
-@dataclass
-class Settings:
-    device_label: str
-    rounds: int
-    warmup: bool
-    timeout: float
-    speed: float = 1.0
 
 
 class KokoroSession:
@@ -71,8 +40,8 @@ class KokoroSession:
 
     def harness(self) -> HarnessClient:
         if self.client is None:
-            self.device = self._make_device()
             try:
+                self.device = self._make_device()
                 self.client = self.device.start(self.settings.timeout)
             except (DeviceError, HarnessFault, HarnessError) as error:
                 self._discard()

@@ -9,7 +9,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -176,7 +175,7 @@ def test_iphone_several_phones_need_a_choice(usbmuxd, services, tmp_path):
     with pytest.raises(errors.SeveralPhonesError) as error:
         device(services(), tmp_path).start(5)
     assert UDID_A in str(error.value) and UDID_B in str(error.value)
-    assert f"--device=iphone:{UDID_A},{UDID_B} -n 2" in str(error.value)
+    assert f"--kokoro-device=iphone:{UDID_A},{UDID_B} -n 2" in str(error.value)
 
 
 def test_iphone_chosen_udid_not_connected(usbmuxd, services, tmp_path):
@@ -373,7 +372,7 @@ def run_benchmarks(pytester, *args):
 def test_iphone_end_to_end_manual_launch(pytester, usbmuxd, swift_harness):
     harness = swift_harness()
     usbmuxd(FakePhone(UDID_A, {APP_PORT: harness.port}))
-    outcome = run_benchmarks(pytester, "--device=iphone", "--kokoro-launch=manual")
+    outcome = run_benchmarks(pytester, "--kokoro-device=iphone", "--kokoro-launch=manual")
     outcome.assert_outcomes(passed=2)
     _, results = results_of(pytester)
     assert len(results) == 4 and {r["device_udid"] for r in results} == {UDID_A}
@@ -384,7 +383,7 @@ def test_iphone_connection_dropped_mid_run_fails_one_test_only(pytester, usbmuxd
     harness = swift_harness()
     # The stand-in cuts the first forwarded connection after 3 lines from the app: hello, then mid-run.
     usbmuxd(FakePhone(UDID_A, {APP_PORT: harness.port}, cut_connection=0, cut_after_lines=3))
-    outcome = run_benchmarks(pytester, "--device=iphone", "--kokoro-launch=manual")
+    outcome = run_benchmarks(pytester, "--kokoro-device=iphone", "--kokoro-launch=manual")
     outcome.assert_outcomes(passed=1, failed=1)
     outcome.stdout.fnmatch_lines(["*the harness closed its stream mid-request*usbmux connection to port 7341 of "
                                   f"iPhone {UDID_A} ended*"])
@@ -394,8 +393,9 @@ def test_iphone_connection_dropped_mid_run_fails_one_test_only(pytester, usbmuxd
 def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift_harness):
     first, second = swift_harness(), swift_harness()
     usbmuxd(FakePhone(UDID_A, {APP_PORT: first.port}), FakePhone(UDID_B, {APP_PORT: second.port}))
-    outcome = run_benchmarks(pytester, f"--device=iphone:{UDID_A},{UDID_B}", "--kokoro-launch=manual", "-n", "2",
-                             "--kokoro-voices", "af_heart,am_onyx,jf_alpha", "--kokoro-variants", "4bit,8bit")
+    outcome = run_benchmarks(pytester, f"--kokoro-device=iphone:{UDID_A},{UDID_B}", "--kokoro-launch=manual", "-n", "2",
+                             "--kokoro-voices", "af_heart,am_onyx,jf_alpha", "--kokoro-variants", "4bit,8bit",
+                             "--benchmark-json", "merged.json")
     outcome.assert_outcomes(passed=6)
     _, results = results_of(pytester)
     assert len(results) == 12
@@ -408,3 +408,4 @@ def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift
     inference = [b for b in report["benchmarks"] if b["group"] not in ("rtf", "ttfa")]
     assert len(inference) == 6 and all(b["stats"]["rounds"] == 2 for b in inference)
     assert set(report["machine_info"]["kokoro_iphones"]) == {UDID_A, UDID_B}
+    assert json.loads((pytester.path / "merged.json").read_text()) == report, "--benchmark-json got no merged file"

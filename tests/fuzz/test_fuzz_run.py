@@ -64,7 +64,7 @@ def test_fuzz_passes_on_the_real_host_harness_and_writes_no_results(fuzz):
 @pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
 def test_fuzz_passes_on_the_swift_cli(fuzz, monkeypatch):
     monkeypatch.setenv("KOKORO_FUZZ_MAX_EXAMPLES", "20")
-    result = fuzz.runpytest_subprocess("--device=swift", "--hypothesis-seed=1")
+    result = fuzz.runpytest_subprocess("--kokoro-device=swift", "--hypothesis-seed=1")
     result.assert_outcomes(passed=1)
 
 

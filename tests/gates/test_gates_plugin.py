@@ -28,6 +28,11 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
                                "raw medians *"])
     rounds = [r["round"] for r in json.loads(sorted((suite.path / "results").glob("*.json"))[-1].read_text())]
     assert rounds == list(range(12)), "the regression was measured again before failing"
+    slow.stdout.fnmatch_lines(["baseline 'slow' NOT saved: int8-jf_alpha-short did not pass*"])
+    assert not list((suite.path / "bl").rglob("slow.json")), "a baseline was saved from a failing run"
+    suite.runpytest_subprocess(*HOST, "--kokoro-save-baseline=slow").assert_outcomes(passed=1)
+    saved = json.loads(next((suite.path / "bl").rglob("slow.json")).read_text())
+    assert len(saved["cases"]["int8-jf_alpha-short"]["real_time_factor"]) == 6
     monkeypatch.delenv("PYTEST_KOKORO_INJECT_SLOWDOWN")
     fast = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=slow")
     fast.assert_outcomes(passed=1)
@@ -35,7 +40,7 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
 
 
 def test_missing_baseline_and_other_device_say_what_to_do(suite):
-    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
                                         "--kokoro-baselines-dir=bl", "--kokoro-baseline=nightly")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no baseline named 'nightly'*no baselines are recorded for this setup yet*"])
@@ -54,10 +59,14 @@ def test_budget_marker_caps_a_case(suite):
         def test_loose(kokoro_benchmark, kokoro_case):
             kokoro_benchmark(kokoro_case)
     """)
-    result = suite.runpytest_subprocess("test_budget.py", "--device=swift", "--kokoro-texts=short",
-                                        "--kokoro-variants=bf16", "--kokoro-rounds=2")
+    result = suite.runpytest_subprocess("test_budget.py", "--kokoro-device=swift", "--kokoro-texts=short",
+                                        "--kokoro-variants=bf16", "--kokoro-rounds=2", "--kokoro-baselines-dir=bl",
+                                        "--kokoro-save-baseline=budgeted")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*bf16-af_heart-short: rtf over budget: median * > 1e-09*"])
+    result.stdout.fnmatch_lines(["baseline 'budgeted' NOT saved: bf16-af_heart-short did not pass; a baseline is saved "
+                                 "only from a run in which every case passed its rules"])
+    assert not (suite.path / "bl").exists()
 
 
 @pytest.mark.parametrize("spec,message", [("rtf=10", "*percent*"), ("speed=5%", "*speed*")])
@@ -79,7 +88,7 @@ def test_ab_gating_against_a_baseline_harness_in_the_same_run(suite, baseline_co
     from pytest_kokoro.devices.subprocess import swift_harness_binary
 
     baseline = " ".join([str(swift_harness_binary()), "--stdio", "--engine", "scripted", *baseline_costs])
-    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=short", "--kokoro-variants=bf16",
                                         "--kokoro-rounds=10", f"--kokoro-ab-baseline={baseline}")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines([line])

@@ -22,7 +22,7 @@ def suite(pytester):
 
 def test_help_lists_every_option(pytester):
     result = pytester.runpytest("--help")
-    for flag in ("--device=KOKORO_DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
+    for flag in ("--kokoro-device=KOKORO_DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
                  "--kokoro-warmup", "--no-kokoro-warmup", "--kokoro-results-dir", "--kokoro-wav", "--kokoro-model=VARIANT=PATH",
                  "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-app", "--kokoro-launch", "--kokoro-port"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
@@ -30,7 +30,7 @@ def test_help_lists_every_option(pytester):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--device=android"], "*unknown device 'android': use host, swift, iphone or iphone:UDID*"),
+    (["--kokoro-device=android"], "*unknown device 'android': use host, swift, iphone or iphone:UDID*"),
     (["--kokoro-rounds=0"], "*--kokoro-rounds*must be at least 1*"),
     (["--kokoro-texts=no-such-text"], "*'no-such-text' is neither a built-in text (default, short, paragraph) nor a file*"),
     (["--kokoro-model=fp16"], "*expected VARIANT=PATH*"),
@@ -114,7 +114,7 @@ def test_unknown_voice_fails_with_what_is_available(suite):
 @pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain")
 def test_swift_device_end_to_end(suite):
     """The Swift CLI harness (SIMULATED scripted engine on Linux) through the same plugin and checks."""
-    result = suite.runpytest_subprocess("--device=swift", "--kokoro-texts=default", "--kokoro-rounds=1",
+    result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-texts=default", "--kokoro-rounds=1",
                                         "--kokoro-variants=bf16,4bit")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*SIMULATED engine*"])

@@ -8,7 +8,8 @@ import pytest
 
 from pytest_kokoro.devices.subprocess import SubprocessDevice
 from pytest_kokoro.runner.results import ResultsWriter
-from pytest_kokoro.runner.session import Case, CaseFailed, CaseUnavailable, KokoroSession, Settings
+from pytest_kokoro.runner.records import Case, Settings
+from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable, KokoroSession
 from tests.conftest import ROOT, results_of
 
 CASE = Case("int8", "jf_alpha", "short", "Hello there. How are you? Fine.")

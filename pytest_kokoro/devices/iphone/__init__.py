@@ -1,4 +1,4 @@
-"""``--device=iphone``: the harness app on a real iPhone, reached through pymobiledevice3.
+"""``--kokoro-device=iphone``: the harness app on a real iPhone, reached through pymobiledevice3.
 
 - ``errors``: typed errors whose message says the fix, and ``explain`` (pymobiledevice3's exceptions -> them);
 - ``services``: what the device asks of a phone (``PhoneServices``) and the real one over pymobiledevice3;

@@ -1,4 +1,4 @@
-"""``--device=iphone``: the harness app on a real iPhone, reached through pymobiledevice3.
+"""``--kokoro-device=iphone``: the harness app on a real iPhone, reached through pymobiledevice3.
 
 The protocol runs over a usbmux-forwarded TCP connection to the app's port (``--serve PORT``), on every iOS
 version, without a tunnel. Everything else (device facts, install, launch, stop, pulling the results the app wrote)
@@ -186,12 +186,12 @@ class IPhoneDevice:
                                    "(`pymobiledevice3 usbmux list` shows what usbmuxd sees).")
             if len(udids) > 1:
                 raise SeveralPhonesError(f"{len(udids)} iPhones are connected ({', '.join(udids)}): choose one with "
-                                         f"--device=iphone:UDID, or use all with --device=iphone:{','.join(udids)} "
+                                         f"--kokoro-device=iphone:UDID, or use all with --kokoro-device=iphone:{','.join(udids)} "
                                          f"-n {len(udids)}")
             self.udid = udids[0]
         elif not any(u.replace("-", "") == self.udid.replace("-", "") for u in udids):
             raise PhoneNotFoundError(f"iPhone {self.udid} is not connected; connected: {', '.join(udids) or 'none'}. "
-                                     "Plug it in over USB and unlock it, or fix the UDID in --device=iphone:UDID.")
+                                     "Plug it in over USB and unlock it, or fix the UDID in --kokoro-device=iphone:UDID.")
         self.label = f"iphone:{self.udid}"
         return self.udid
 
