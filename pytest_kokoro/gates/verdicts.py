@@ -122,7 +122,7 @@ class Verdict:
                     f"{shown.test} p={self.first.p_improvement:.2g} < {level}")
         recheck = ""
         if self.recheck is not None:
-            recheck = (f"; the first measurement's p={self.first.p_regression:.2g}, the re-check's "
-                       f"{self.recheck.p_regression:.2g}: it did not regress in both")
+            recheck = (f"; p of the first measurement {self.first.p_regression:.2g}, of the re-check "
+                       f"{self.recheck.p_regression:.2g} (a regression must show in both)")
         return (f"{self.metric} unchanged: {medians} ({change}): not shown to be more than {threshold} slower "
                 f"({shown.test} p={self.p:.2g}, needs < {level}) or faster (p={shown.p_improvement:.2g}){recheck}")

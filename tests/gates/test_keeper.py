@@ -67,7 +67,8 @@ def test_only_what_regresses_in_both_measurements_counts(tmp_path):
     recheck = [comparison("rtf", 0.3), comparison("ttfa", 1e-5)]
     judgements = gate.decide("case", first, recheck)
     assert [j.verdict.verdict for j in judgements] == [UNCHANGED, UNCHANGED]
-    assert "did not regress in both" in judgements[0].message
+    assert "p of the first measurement 1e-05, of the re-check 0.3 (a regression must show in both)" in \
+        judgements[0].message
     assert gate.needs_recheck(first) and not gate.needs_recheck([comparison("rtf", 0.02)])
 
 
