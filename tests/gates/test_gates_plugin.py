@@ -18,9 +18,11 @@ def suite(pytester):
 
 
 def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
-    """Real model; the slowdown is injected into the host harness (PYTEST_KOKORO_INJECT_SLOWDOWN, x2)."""
+    """Real model; the slowdown is injected into the host harness (PYTEST_KOKORO_INJECT_SLOWDOWN, x3). x3, not x2:
+    on a shared 2-core machine at load 10 the calibrated rounds scatter by about 30% (docs/gates.md), and x2 over 6
+    rounds was once not shown to be beyond 10% at alpha / 2 (p = 0.032 with a ratio of x1.89)."""
     suite.runpytest_subprocess(*HOST, "--kokoro-save-baseline=fast").assert_outcomes(passed=1)
-    monkeypatch.setenv("PYTEST_KOKORO_INJECT_SLOWDOWN", "1.0")
+    monkeypatch.setenv("PYTEST_KOKORO_INJECT_SLOWDOWN", "2.0")
     slow = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=fast", "--kokoro-save-baseline=slow")
     slow.assert_outcomes(failed=1)
     slow.stdout.fnmatch_lines(["*rtf/calibration regressed: median * vs baseline * more than 10% slower, Mann-Whitney "
