@@ -25,7 +25,8 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
     monkeypatch.setenv("PYTEST_KOKORO_INJECT_SLOWDOWN", "2.0")
     slow = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=fast", "--kokoro-save-baseline=slow")
     slow.assert_outcomes(failed=1)
-    slow.stdout.fnmatch_lines(["*rtf/calibration regressed: median * vs baseline * more than 10% slower, Mann-Whitney "
+    # rtf, ttfa or both: at load 10 on 2 cores either one alone may miss alpha / 2 in one of its two measurements
+    slow.stdout.fnmatch_lines(["*/calibration regressed: median * vs baseline * more than 1?% slower, Mann-Whitney "
                                "p=* < 0.005 (alpha 0.01, Holm over 2 verdicts); both measurements: p=* and *; "
                                "raw medians *"])
     rounds = [r["round"] for r in json.loads(sorted((suite.path / "results").glob("*.json"))[-1].read_text())]
@@ -38,7 +39,7 @@ def test_a_real_slowdown_fails_and_an_improvement_passes(suite, monkeypatch):
     monkeypatch.delenv("PYTEST_KOKORO_INJECT_SLOWDOWN")
     fast = suite.runpytest_subprocess(*HOST, "--kokoro-baseline=slow")
     fast.assert_outcomes(passed=1)
-    fast.stdout.fnmatch_lines(["gate int8-jf_alpha-short: rtf/calibration improved:*"])
+    fast.stdout.fnmatch_lines(["gate int8-jf_alpha-short: */calibration improved:*"])
 
 
 def test_missing_baseline_and_other_device_say_what_to_do(suite):
