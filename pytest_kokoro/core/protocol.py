@@ -22,7 +22,7 @@ AUDIO_ENCODING = "f32le-base64"
 ERROR_CODES = (
     "bad_json", "bad_request", "line_too_long", "unknown_type", "unknown_field", "missing_field", "bad_value",
     "protocol_mismatch", "unknown_variant", "unknown_voice", "missing_file", "empty_text", "unspeakable_text",
-    "text_too_long", "no_audio", "engine_error", "internal",
+    "text_too_long", "no_audio", "engine_error", "interrupted", "internal",
 )
 
 _NUMBER = (int, float)

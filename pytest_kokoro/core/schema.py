@@ -74,6 +74,7 @@ class HarnessResult(ReferenceResult):
     thermal_state_before: str | None
     thermal_state_after: str | None
     calibration_time: float | None
+    playback: bool
 
 
 HARNESS_EXTRA_KEYS = tuple(k for k in HarnessResult.model_fields if k not in REFERENCE_KEYS)

@@ -137,7 +137,7 @@ class Harness:
             "memory_source": self.memory.source, "engine": self.engine.name, "engine_version": self.engine.version,
             "harness_version": __version__, "simulated": self.engine.simulated, **self._platform,
             "variant_sha256": load["variant_sha256"], "thermal_state_before": None, "thermal_state_after": None,
-            "calibration_time": calibration_time,
+            "calibration_time": calibration_time, "playback": False,  # the host harness plays nothing
         }
         self.emit({"type": "done", "id": run_id, "result": result})
 

@@ -4,6 +4,8 @@ launch, house_arrest) are a SIMULATED double that raises pymobiledevice3's own e
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import re
 import shutil
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from pymobiledevice3 import exceptions as pmd
+from pymobiledevice3.dtx.exceptions import DTXNsError, DTXProtocolError
+from pymobiledevice3.dtx.ns_types import NSError
 
 from pytest_kokoro.devices.iphone import device as iphone
 from pytest_kokoro.devices.iphone import errors
@@ -107,13 +111,15 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
         self.installed: list[Path] = []
         self.on_launch = None
         self.phone_files: dict[str, bytes] = {}
+        self.facts_asked: list[tuple[str, bool]] = []
 
     def _maybe_fail(self, what: str) -> None:
         if what in self.failures:
             raise self.failures[what]
 
-    def device_facts(self, udid):
+    def device_facts(self, udid, check_image=True):
         self._maybe_fail("facts")
+        self.facts_asked.append((udid, check_image))
         return self.facts or DeviceFacts(udid, "iPhone16,1", "17.5.1", "SIMULATED phone", True, True, True)
 
     def installed_app(self, udid, bundle_id):
@@ -133,6 +139,7 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
         return 4242
 
     def kill(self, udid, ios_major, pid):
+        self._maybe_fail("kill")
         self.killed.append(pid)
 
     def list_results(self, udid, bundle_id):
@@ -205,11 +212,27 @@ PREFLIGHT = [
      errors.DiskImageNotMountedError, "mounter auto-mount"),
     (dict(facts=DeviceFacts(UDID_A, "iPhone14,2", "16.7", None, True, True, True),
           failures={"launch": pmd.StartServiceError("com.apple.instruments.remoteserver", "InvalidService")}),
-     errors.DiskImageNotMountedError, "mounter auto-mount"),
+     errors.DiskImageNotMountedError, "refused to start com.apple.instruments.remoteserver: InvalidService.*mounter auto-mount"),
+    (dict(failures={"installed_app": pmd.StartServiceError("com.apple.mobile.installation_proxy", "ServiceProhibited")}),
+     errors.ServiceRefusedError, "refused to start installation_proxy .* while looking up the harness app \\(ServiceProhibited\\)"),
     (dict(failures={"launch": pmd.TunneldConnectionError()}), errors.TunnelRequiredError,
      "sudo pymobiledevice3 remote tunneld"),
-    (dict(failures={"launch": pmd.InvalidServiceError("no dtservicehub", UDID_A, "17.5")}), errors.TunnelRequiredError,
-     "--kokoro-launch=manual"),
+    # iOS 17+ over RSD: the DVT service missing or no image mounted is the developer disk image, not a tunnel.
+    (dict(failures={"launch": pmd.InvalidServiceError("The device does not offer the com.apple.instruments.dtservicehub "
+                                                      "service.", UDID_A, "17.5")}),
+     errors.DiskImageNotMountedError, "personalized image"),
+    (dict(failures={"launch": pmd.NotMountedError()}), errors.DiskImageNotMountedError, "mounter auto-mount"),
+    # The phone refusing the launch: its own reason (the NSError's user_info), no traceback.
+    (dict(failures={"launch": DTXNsError(NSError(1, "FBSOpenApplicationServiceErrorDomain", {
+        "NSLocalizedDescription": "The request to open \"dev.pytest-kokoro.KokoroBench\" failed.",
+        "NSLocalizedFailureReason": "The request was denied by service delegate (SBMainWorkspace) for reason: "
+                                    "Security (\"Unable to launch dev.pytest-kokoro.KokoroBench because it has an "
+                                    "invalid code signature, inadequate entitlements or its profile has not been "
+                                    "explicitly trusted by the user\")."}))}),
+     errors.LaunchFailedError, "refused launching the harness app: The request to open .* failed.; The request was "
+                               "denied .*explicitly trusted by the user.*FBSOpenApplicationServiceErrorDomain code 1"),
+    (dict(failures={"launch": DTXProtocolError("Expected NSError in ERROR reply for launch on channel 1, got None")}),
+     errors.LaunchFailedError, "instruments connection .* broke while launching the harness app"),
     (dict(failures={"launch": pmd.RSDRequiredError(UDID_A, "17.5")}), errors.TunnelRequiredError, "iOS 17"),
     (dict(app=None), errors.AppNotInstalledOnPhoneError, "--kokoro-app path/to/KokoroBench.ipa"),
     (dict(failures={"installed_app": pmd.AppNotInstalledError()}), errors.AppNotInstalledOnPhoneError,
@@ -353,6 +376,18 @@ def test_iphone_pulls_and_checks_the_apps_results(usbmuxd, services, swift_harne
     assert not (tmp_path / f"iphone-{UDID_A}" / "benchmark_results_20260101_000000.json").exists()
 
 
+def test_iphone_house_arrest_refusal_is_named_in_the_note(usbmuxd, services, swift_harness, tmp_path):
+    harness = swift_harness()
+    usbmuxd(FakePhone(UDID_A, {APP_PORT: harness.port}))
+    phone = services(failures={"list_results": pmd.StartServiceError("com.apple.mobile.house_arrest",
+                                                                     "InstallationLookupFailed")})
+    iphone_device = device(phone, tmp_path, launch="manual")
+    iphone_device.start(10).shutdown()
+    iphone_device.stop()
+    assert any("refused to start house_arrest (the app's Documents folder)" in n and "InstallationLookupFailed" in n
+               for n in iphone_device.notes), iphone_device.notes
+
+
 def test_iphone_compare_results_names_the_sentence_timings():
     streamed = [{"model_name": "m", "voice": "v", "per_sentence_inference": [0.1, 0.2]}]
     assert iphone.compare_results(streamed, streamed) == []
@@ -409,3 +444,307 @@ def test_iphone_two_phones_two_workers_one_results_file(pytester, usbmuxd, swift
     assert len(inference) == 6 and all(b["stats"]["rounds"] == 2 for b in inference)
     assert set(report["machine_info"]["kokoro_iphones"]) == {UDID_A, UDID_B}
     assert json.loads((pytester.path / "merged.json").read_text()) == report, "--benchmark-json got no merged file"
+
+
+# -- the real Pymobiledevice3Services against pymobiledevice3's own code, its network edges replaced -------------------
+UDID_NO_DASH = UDID_A.replace("-", "")
+TUNNEL = {"tunnel-address": "fd00::1", "tunnel-port": 58783, "interface": "utun9"}
+
+
+class RealLaunch(SimulatedPhoneServices):
+    """SIMULATED facts and app lookup, but the REAL launch/kill path (tunneld, PreferredRsdTunnel, DVT)."""
+
+    launch = Pymobiledevice3Services.launch
+    kill = Pymobiledevice3Services.kill
+
+
+@pytest.fixture
+def no_tunneld(monkeypatch):
+    """tunneld is not running: the real _list_tunnels raises TunneldConnectionError (tunneld/api.py:207)."""
+    from pymobiledevice3.tunneld import api
+
+    def refused(address=api.TUNNELD_DEFAULT_ADDRESS):
+        raise pmd.TunneldConnectionError()
+
+    monkeypatch.setattr(api, "_list_tunnels", refused)
+
+
+def userspace_tunnel_raises(monkeypatch, error: BaseException) -> list[str]:
+    """The root-free tunnel fails as pymobiledevice3 fails: ``error`` from UserspaceRsdTunnel.aopen, reached through
+    the library's PreferredRsdTunnel (which the returned list shows was used)."""
+    from pymobiledevice3.remote.rsd_tunnel import PreferredRsdTunnel
+    from pymobiledevice3.remote.userspace_tunnel import UserspaceRsdTunnel
+
+    used: list[str] = []
+    preferred_open = PreferredRsdTunnel.aopen
+
+    async def spy(self):
+        used.append(f"PreferredRsdTunnel({self.serial})")
+        return await preferred_open(self)
+
+    async def fail(self):
+        raise error
+
+    monkeypatch.setattr(PreferredRsdTunnel, "aopen", spy)
+    monkeypatch.setattr(UserspaceRsdTunnel, "aopen", fail)
+    return used
+
+
+@pytest.mark.parametrize("error, error_type, message", [
+    (pmd.UserspaceTunnelUnavailableError("No-root userspace tunnel unavailable: the device exposes no CoreDeviceProxy "
+                                         "lockdown service (needs iOS 17.4+)"),
+     errors.TunnelRequiredError, "sudo pymobiledevice3 remote tunneld"),
+    (ConnectionResetError(104, "Connection reset by peer"), errors.TunnelRequiredError, "remote tunneld"),
+    # lockdown.py:929: a locked phone answers PasswordProtected -> PasswordRequiredError
+    (pmd.PasswordRequiredError("The device is protected with a passcode. Unlock it and try again."),
+     errors.PhoneLockedError, "is locked"),
+    (pmd.NotPairedError(), errors.PhoneNotTrustedError, "tap Trust"),
+    # userspace_tunnel.py:758
+    (pmd.PyMobileDevice3Exception("A userspace tunnel is already active in this process; only one userspace tunnel "
+                                  "per process is supported."), errors.TunnelAlreadyActiveError, "one per process"),
+])
+def test_iphone_only_a_real_tunnel_failure_says_run_tunneld(usbmuxd, services, tmp_path, monkeypatch, no_tunneld,
+                                                            error, error_type, message):
+    usbmuxd(FakePhone(UDID_A))
+    used = userspace_tunnel_raises(monkeypatch, error)
+    phone = RealLaunch()
+    try:
+        with pytest.raises(error_type, match=message) as caught:
+            device(phone, tmp_path).start(5)
+    finally:
+        phone.close()
+    assert used == [f"PreferredRsdTunnel({UDID_A})"], "the library's preferred RSD tunnel class opens the tunnel"
+    assert ("needs a tunnel" in str(caught.value)) == (error_type is errors.TunnelRequiredError)
+
+
+def test_iphone_stale_tunneld_entry_is_named_not_an_index_error(usbmuxd, tmp_path, monkeypatch):
+    """tunneld lists a tunnel whose RSD no longer answers: the REAL get_tunneld_device_by_udid raises IndexError."""
+    from pymobiledevice3.remote.remote_service_discovery import RemoteServiceDiscoveryService
+    from pymobiledevice3.tunneld import api
+
+    monkeypatch.setattr(api, "_list_tunnels", lambda address=api.TUNNELD_DEFAULT_ADDRESS: {UDID_A: [TUNNEL]})
+
+    async def dead(self):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(RemoteServiceDiscoveryService, "connect", dead)
+    userspace_tunnel_raises(monkeypatch, pmd.UserspaceTunnelUnavailableError("no CoreDeviceProxy"))
+    usbmuxd(FakePhone(UDID_A))
+    phone = RealLaunch()
+    try:
+        with pytest.raises(errors.TunnelRequiredError, match="tunneld lists a tunnel for this phone that no longer "
+                                                             "answers: restart tunneld"):
+            device(phone, tmp_path).start(5)
+    finally:
+        phone.close()
+
+
+def test_iphone_tunneld_finds_the_phone_with_or_without_the_dash(monkeypatch):
+    from pymobiledevice3.remote.remote_service_discovery import RemoteServiceDiscoveryService
+    from pymobiledevice3.tunneld import api
+
+    monkeypatch.setattr(api, "_list_tunnels", lambda address=api.TUNNELD_DEFAULT_ADDRESS: {UDID_A: [TUNNEL]})
+
+    async def answers(self):
+        return None
+
+    monkeypatch.setattr(RemoteServiceDiscoveryService, "connect", answers)
+    phone = Pymobiledevice3Services()
+    try:
+        for typed in (UDID_A, UDID_NO_DASH, UDID_NO_DASH.lower()):
+            rsd = phone._loop.run(phone._tunneld_provider(typed), 5, "asking tunneld")
+            assert isinstance(rsd, RemoteServiceDiscoveryService), typed
+    finally:
+        phone.close()
+
+
+def test_iphone_udid_typed_without_the_dash_is_the_connected_phone(usbmuxd, services, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    phone = services()
+    iphone_device = device(phone, tmp_path, spec=f"iphone:{UDID_NO_DASH}", launch="manual")
+    assert iphone_device.select() == UDID_A
+    iphone_device.preflight()
+    assert phone.facts_asked == [(UDID_A, False)], "later calls use usbmuxd's spelling of the UDID"
+
+
+def test_iphone_kill_refused_is_a_note_with_the_phones_reason(usbmuxd, services, swift_harness, tmp_path):
+    port = free_port()
+    usbmuxd(FakePhone(UDID_A, {APP_PORT: port}))
+    phone = services(failures={"kill": DTXNsError(NSError(3, "NSPOSIXErrorDomain", {
+        "NSLocalizedDescription": "No such process"}))})
+    phone.on_launch = lambda: swift_harness(port)
+    iphone_device = device(phone, tmp_path)
+    client = iphone_device.start(10)
+    client.shutdown()
+    iphone_device.stop()
+    assert any("could not stop the app (pid 4242)" in n and "No such process (NSPOSIXErrorDomain code 3)" in n
+               for n in iphone_device.notes), iphone_device.notes
+
+
+# -- every call to the phone is bounded ----------------------------------------------------------------------------
+class Python310FuturesTimeout(concurrent.futures._base.Error):
+    """concurrent.futures.TimeoutError as Python 3.10 defines it: NOT the built-in TimeoutError."""
+
+
+@pytest.fixture(params=["3.11+", "3.10"])
+def futures_timeout(request, monkeypatch):
+    if request.param == "3.10":
+        monkeypatch.setattr(concurrent.futures._base, "TimeoutError", Python310FuturesTimeout)
+        monkeypatch.setattr(concurrent.futures, "TimeoutError", Python310FuturesTimeout)
+    return request.param
+
+
+def test_iphone_a_call_that_hangs_is_cancelled_and_names_its_step(futures_timeout):
+    from pytest_kokoro.devices.iphone.services import _LoopThread
+
+    tunnel = {"open": False}
+
+    async def hangs():
+        tunnel["open"] = True
+        try:
+            await asyncio.Event().wait()
+        finally:
+            tunnel["open"] = False  # what `finally: await tunnel.aclose()` does in _with_process_control
+
+    loop = _LoopThread()
+    try:
+        with pytest.raises(TimeoutError, match="launching the app did not finish within 0.2 s"):
+            loop.run(hangs(), 0.2, "launching the app")
+    finally:
+        loop.close()
+    assert tunnel == {"open": False}, "the timed-out coroutine was cancelled and closed its tunnel"
+
+
+class HangingFacts(SimulatedPhoneServices):
+    """The real device_facts over a SIMULATED lockdown whose image mounter never answers (old iOS: one client)."""
+
+    device_facts = Pymobiledevice3Services.device_facts
+
+    def __init__(self, monkeypatch, **kwargs):
+        super().__init__(**kwargs)
+        from pymobiledevice3.services import mobile_image_mounter
+
+        self.mounter_asked = 0
+        services_ = self
+
+        class SimulatedLockdown:
+            all_values = {"ProductType": "iPhone9,1", "ProductVersion": "13.7", "DeviceName": "SIMULATED"}
+            paired = True
+
+            async def close(self):
+                pass
+
+        class NeverAnswers:
+            def __init__(self, lockdown):
+                services_.mounter_asked += 1
+
+            async def __aenter__(self):
+                return self
+
+            async def __aexit__(self, *exc):
+                return None
+
+            async def is_image_mounted(self, image_type):
+                await asyncio.Event().wait()
+
+        async def lockdown(udid):
+            return SimulatedLockdown()
+
+        self._lockdown = lockdown
+        monkeypatch.setattr(mobile_image_mounter, "MobileImageMounterService", NeverAnswers)
+        monkeypatch.setattr(mobile_image_mounter, "image_type_for_device", lambda lockdown: "Developer")
+
+
+@pytest.mark.parametrize("launch", ["manual", "auto"])
+def test_iphone_the_mounter_query_never_hangs(usbmuxd, tmp_path, monkeypatch, futures_timeout, launch):
+    usbmuxd(FakePhone(UDID_A))
+    phone = HangingFacts(monkeypatch)
+    phone.LOCKDOWN_TIMEOUT = 3.0
+    phone.MOUNTER_TIMEOUT = 0.2
+    try:
+        facts = device(phone, tmp_path, launch=launch).preflight()
+    finally:
+        phone.close()
+    assert facts.product_version == "13.7" and facts.image_mounted is None
+    assert phone.mounter_asked == (1 if launch == "auto" else 0), "manual mode does not ask the mounter at all"
+
+
+def test_iphone_a_timeout_is_an_iphone_error_naming_the_step_on_every_python(usbmuxd, tmp_path, monkeypatch,
+                                                                              futures_timeout):
+    usbmuxd(FakePhone(UDID_A))
+    phone = HangingFacts(monkeypatch)
+    phone.LOCKDOWN_TIMEOUT = 0.3
+    phone.MOUNTER_TIMEOUT = 30.0
+    try:
+        with pytest.raises(errors.IPhoneError, match="reading the phone's facts through lockdownd did not finish "
+                                                     "within 0.3 s"):
+            device(phone, tmp_path).preflight()
+    finally:
+        phone.close()
+
+
+# -- installing draws no progress bar into pytest's output ----------------------------------------------------------
+def test_iphone_installing_an_app_folder_draws_no_progress_bar(tmp_path, monkeypatch):
+    from pymobiledevice3 import progress
+    from pymobiledevice3.services import afc, installation_proxy
+
+    bars: list[str] = []
+    acquire = progress._SharedDisplay.acquire
+    monkeypatch.setattr(progress._SharedDisplay, "acquire", lambda self: bars.append("bar") or acquire(self))
+    uploaded: dict[str, bytes] = {}
+    sent: list[tuple] = []
+
+    class SimulatedAfc:
+        """AfcService's methods that an install uses, on a SIMULATED phone."""
+
+        def __init__(self, lockdown, service_name=None):
+            pass
+
+        async def __aenter__(self):
+            return self
+
+        async def __aexit__(self, *exc):
+            return None
+
+        async def makedirs(self, path):
+            pass
+
+        async def set_file_contents(self, path, data, progress=None):
+            if progress is not None:
+                progress.update(len(data))
+            uploaded[path] = data
+
+        async def rm_single(self, path, force=False):
+            uploaded.pop(path, None) if False else None
+
+    class SimulatedLockdown:
+        async def start_lockdown_service(self, name, include_escrow_bag=False):
+            class Connection:
+                async def close(self):
+                    pass
+            return Connection()
+
+        async def close(self):
+            pass
+
+    async def send_package(self, cmd, options, handler, package_path, *args):
+        sent.append((cmd, package_path, uploaded[package_path][:2]))
+
+    monkeypatch.setattr(afc, "AfcService", SimulatedAfc)
+    monkeypatch.setattr(installation_proxy, "AfcService", SimulatedAfc)
+    monkeypatch.setattr(installation_proxy.InstallationProxyService, "send_package", send_package)
+    app = make_app(tmp_path, "7")
+    (app / "KokoroBench").write_bytes(b"\xcf\xfa\xed\xfe" + b"\0" * 4096)
+    phone = Pymobiledevice3Services()
+
+    async def lockdown(udid):
+        return SimulatedLockdown()
+
+    phone._lockdown = lockdown
+    try:
+        phone.install(UDID_A, app)
+    finally:
+        phone.close()
+    assert sent and sent[0][0] == "Install" and sent[0][1].startswith(installation_proxy.TEMP_REMOTE_BASEDIR)
+    assert sent[0][2] == b"PK", "a .app folder is sent as an .ipa (zip)"
+    assert bars == [], "pymobiledevice3's progress bar was drawn"

@@ -37,6 +37,7 @@ def test_a_run_streams_chunks_then_a_valid_result():
     assert invariant_problems(result, [c["t"] for c in chunks], [c["samples"] for c in chunks]) == []
     assert result["cold"] is True and result["model_load_time"] >= 0
     assert sum(decode_audio(e).size for e in events if e["type"] == "audio") == result["samples"]
+    assert result["playback"] is False, "the host harness plays nothing while it measures"
 
 
 def test_warmup_and_voice_come_before_the_clock():

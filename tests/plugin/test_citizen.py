@@ -15,7 +15,8 @@ def kokoro_files(path):
     return [p for p in path.rglob("*") if p.name in ("results", "kokoro-baselines", "logs") or "benchmark_results" in p.name]
 
 
-HEAVY = ("numpy", "pydantic", "onnxruntime", "pymobiledevice3", "hypothesis", "kokoro_onnx", "xdist")
+HEAVY = ("numpy", "pydantic", "onnxruntime", "pymobiledevice3", "hypothesis", "kokoro_onnx", "xdist", "scipy", "matplotlib",
+         "jinja2")
 
 
 def test_a_project_with_its_own_device_option_runs_with_the_plugin_installed(pytester):

@@ -14,15 +14,18 @@ struct BenchmarkView: View {
         NavigationStack {
             Form {
                 if let port = bench.servingPort {
-                    Section { Label("Serving protocol v1 on 127.0.0.1:\(port)", systemImage: "network") }
+                    Section {
+                        Label("Serving protocol v1 on 127.0.0.1:\(port)", systemImage: "network")
+                        Text("Run is off while the app serves the host; the screen stays on.").font(.footnote)
+                    }
                 }
                 Section("Input") {
                     TextEditor(text: $text).frame(minHeight: 100)
                     Picker("Voice", selection: $voice) {
-                        ForEach(bench.engine.info.voices, id: \.self) { Text($0) }
+                        ForEach(bench.voices, id: \.self) { Text($0) }
                     }
                     Picker("Variant", selection: $variant) {
-                        ForEach(bench.engine.info.variants, id: \.self) { Text($0) }
+                        ForEach(bench.variants, id: \.self) { Text($0) }
                     }
                     Toggle("Warm-up (\"Hi.\") before the clock", isOn: $warmup)
                 }
@@ -33,9 +36,13 @@ struct BenchmarkView: View {
                     }
                     Text(bench.status).font(.footnote).foregroundStyle(.secondary)
                 }
-                .disabled(bench.running || bench.engine.info.variants.isEmpty)
-                if bench.engine.info.variants.isEmpty {
-                    Section { Text("No model folders found. See ios-harness/README.md: copy Kokoro-82M-<variant> folders to Documents/models.") }
+                .disabled(bench.running || bench.servingPort != nil || bench.variants.isEmpty)
+                if bench.variants.isEmpty {
+                    Section {
+                        Text("No model folders found. Copy Kokoro-82M-<variant> folders to Documents/models with "
+                            + "Finder or the Files app (ios-harness/README.md), then tap Refresh.")
+                        Button("Refresh") { bench.refreshModels() }
+                    }
                 }
                 Section("Results") {
                     ForEach(Array(bench.results.enumerated()), id: \.offset) { _, r in
@@ -51,9 +58,12 @@ struct BenchmarkView: View {
                 }
             }
             .navigationTitle("Kokoro Bench")
-            .onAppear {
-                if let v = bench.engine.info.voices.first, !bench.engine.info.voices.contains(voice) { voice = v }
-                if let v = bench.engine.info.variants.first, !bench.engine.info.variants.contains(variant) { variant = v }
+            .onAppear { bench.refreshModels() }
+            .onChange(of: bench.voices) { _, voices in
+                if let v = voices.first, !voices.contains(voice) { voice = v }
+            }
+            .onChange(of: bench.variants) { _, variants in
+                if let v = variants.first, !variants.contains(variant) { variant = v }
             }
         }
     }

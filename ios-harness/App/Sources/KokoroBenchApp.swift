@@ -19,6 +19,34 @@ struct KokoroBenchApp: App {
     }
 }
 
+/// Where the user puts files: the app's Documents folder, which Finder (the phone > Files > Kokoro Bench) and the
+/// Files app (On My iPhone > Kokoro Bench) show, because Info.plist sets UIFileSharingEnabled and
+/// LSSupportsOpeningDocumentsInPlace.
+enum AppFolders {
+    static var documents: URL {
+        FileManager.default.urls(for: .documentDirectory, in: .userDomainMask).first
+            ?? URL(fileURLWithPath: NSTemporaryDirectory())
+    }
+
+    static var models: ModelFolders {
+        var roots = [documents.appendingPathComponent("models")]
+        if let bundled = Bundle.main.resourceURL?.appendingPathComponent("Models") { roots.append(bundled) }
+        return ModelFolders(roots: roots, userPath: "Documents/models")
+    }
+
+    /// mlx-audio-swift keeps its G2P data under the Hugging Face cache (ModelUtils.swift:77-80), which is
+    /// HF_HUB_CACHE when set (swift-huggingface CacheLocationProvider.swift:164-170) and otherwise Library/Caches,
+    /// which no user can reach. Pointed at Documents before anything of MLXAudio runs (HubCache.default is a lazy
+    /// static, HubCache.swift:73), so the data can be copied in with Finder or Files.
+    static let hubCache = documents.appendingPathComponent("huggingface/hub")
+    static let userHubPath = "Documents/huggingface/hub"
+
+    static func pointHuggingFaceCacheAtDocuments() {
+        try? FileManager.default.createDirectory(at: hubCache, withIntermediateDirectories: true)
+        setenv("HF_HUB_CACHE", hubCache.path, 1)
+    }
+}
+
 /// Owns the one engine and runner; all engine work happens on `queue`, never on the main thread.
 final class BenchController: ObservableObject {
     let engine: TTSEngine
@@ -26,9 +54,12 @@ final class BenchController: ObservableObject {
     let deviceState = DeviceState()
     let playback = ChunkPlayer()
     let store = ResultsStore()
+    /// Closed while the app is not in the foreground (GPU work is not allowed in the background).
+    let gate = InterruptionGate()
     private let queue = DispatchQueue(label: "kokoro.bench", qos: .userInitiated)
     // Playback is scheduled from its own queue so the timed chunk loop only pays for an async hop.
     private let playbackQueue = DispatchQueue(label: "kokoro.playback")
+    private var observers: [NSObjectProtocol] = []
 
     @Published var results: [BenchmarkResult] = []
     @Published var status = "Idle"
@@ -36,55 +67,97 @@ final class BenchController: ObservableObject {
     @Published var servingPort: UInt16?
     @Published var lastResultsFile: URL?
     @Published var lastWAV: URL?
+    @Published var variants: [String] = []
+    @Published var voices: [String] = []
 
     init() {
+        AppFolders.pointHuggingFaceCacheAtDocuments()
         #if canImport(MLXAudioTTS)
-        engine = MLXKokoroEngine()
+        engine = MLXKokoroEngine(folders: AppFolders.models, hubCache: AppFolders.hubCache,
+                                 userHubPath: AppFolders.userHubPath, gate: gate)
         #else
         engine = ScriptedEngine()  // SIMULATED: only when MLX is not linked (never in the shipped app)
         #endif
         runner = BenchmarkRunner(engine: engine, deviceState: deviceState)
+        let player = playback
+        runner.playbackActive = { player.enabled }  // the result's `playback` key
+        refreshModels()
+        watchLifecycle()
     }
 
-    /// `--serve PORT`: headless harness mode for the plugin.
+    /// Variants and voices as they are on disk now (the pickers; the harness asks the engine itself).
+    func refreshModels() {
+        let info = engine.info
+        variants = info.variants
+        voices = info.voices
+    }
+
+    #if canImport(UIKit)
+    private func watchLifecycle() {
+        let center = NotificationCenter.default
+        let gate = self.gate
+        // Not on willResignActive: pulling down Control Center resigns active without leaving the foreground, and
+        // GPU work is still allowed then. Apple: finish GPU work before didEnterBackground returns ("Preparing your
+        // Metal app to run in the background"). The chunk in flight gets up to 5 s; the next fails `interrupted`.
+        observers.append(center.addObserver(forName: UIApplication.didEnterBackgroundNotification, object: nil,
+                                            queue: .main) { _ in
+            gate.close(because: "the app went to the background (the phone locked or another app came to the front)",
+                       waitingUpTo: 5)
+        })
+        observers.append(center.addObserver(forName: UIApplication.didBecomeActiveNotification, object: nil,
+                                            queue: .main) { [weak self] _ in
+            gate.open()
+            self?.refreshModels()
+        })
+    }
+
+    private func keepScreenOn(_ on: Bool) {
+        // A locked screen suspends the app and with it the harness.
+        DispatchQueue.main.async { UIApplication.shared.isIdleTimerDisabled = on }
+    }
+    #else
+    private func watchLifecycle() {}
+    private func keepScreenOn(_ on: Bool) {}
+    #endif
+
+    /// `--serve PORT`: headless harness mode for the plugin. The serving loop holds `queue` for the app's life, so
+    /// the on-screen Run is disabled while serving (BenchmarkView).
     func startServerIfAsked(arguments: [String]) {
         guard let i = arguments.firstIndex(of: "--serve"), i + 1 < arguments.count,
               let port = UInt16(arguments[i + 1]), servingPort == nil else { return }
-        queue.async { [self] in
-            let listener: TCPListener
-            do { listener = try TCPListener(loopbackPort: port) } catch {
-                DispatchQueue.main.async { self.status = "Cannot serve: \(error)" }
-                return
+        // Sockets are written without SIGPIPE (KokoroBenchCore FileDescriptorLineSink / TCPListener); ignoring the
+        // signal as well covers any other descriptor.
+        signal(SIGPIPE, SIG_IGN)
+        let listener: TCPListener
+        do { listener = try TCPListener(loopbackPort: port) } catch {
+            status = "Cannot serve: \(error)"
+            return
+        }
+        servingPort = listener.port
+        status = "Serving on 127.0.0.1:\(listener.port)"
+        keepScreenOn(true)
+        let service = LoopbackService(listener: listener, runner: runner) { NSLog("KokoroBench: %@", $0) }
+        service.configure = { [self] server, _ in
+            server.onResult = { result in
+                self.store.append(result)
+                DispatchQueue.main.async { self.results.append(result) }
             }
-            DispatchQueue.main.async {
-                self.servingPort = listener.port
-                self.status = "Serving on 127.0.0.1:\(listener.port)"
-                #if canImport(UIKit)
-                // A locked screen suspends the app and with it the harness: keep the phone awake while serving.
-                UIApplication.shared.isIdleTimerDisabled = true
-                #endif
-            }
-            while true {
-                guard let fd = try? listener.accept() else { continue }
-                let server = HarnessServer(runner: runner) { NSLog("KokoroBench: %@", $0) }
-                server.onResult = { result in
-                    self.store.append(result)
-                    DispatchQueue.main.async { self.results.append(result) }
-                }
-                let ending = server.serve(source: FileDescriptorLineSource(fd: fd), sink: FileDescriptorLineSink(fd: fd))
-                close(fd)
-                if ending == .shutdown { exit(0) }  // the protocol: `bye`, then the harness exits
-            }
+            server.onAudio = { samples in self.playbackQueue.async { self.playback.enqueue(samples) } }
+        }
+        queue.async {
+            service.run()  // returns after `shutdown`
+            exit(0)  // the protocol: `bye`, then the harness exits
         }
     }
 
     func run(text: String, voice: String, variant: String, warmup: Bool, allVariants: Bool) {
-        guard !running else { return }
+        guard !running, servingPort == nil else { return }
         running = true
         status = allVariants ? "Running all variants…" : "Running \(variant)…"
         let request = RunRequest(id: "ui-\(Int(Date().timeIntervalSince1970))", text: text, voice: voice,
                                  variant: variant, warmup: warmup)
         playback.reset()
+        keepScreenOn(true)
         queue.async { [self] in
             let audio = AudioCollector()
             var newResults: [BenchmarkResult] = []
@@ -92,26 +165,27 @@ final class BenchController: ObservableObject {
                 audio.append(samples)
                 self.playbackQueue.async { self.playback.enqueue(samples) }
             }
+            var failure: Error?
             do {
                 if allVariants {
-                    newResults = try VariantsRunner(runner: runner).runAll(request, onChunk: onChunk)
+                    // Each result is kept as it comes: an interruption or error keeps the variants done.
+                    _ = try VariantsRunner(runner: runner).runAll(request, onChunk: onChunk) { newResults.append($0) }
                 } else {
                     newResults = [try runner.run(request, onChunk: onChunk)]
                 }
-                let file = try store.writeRun(newResults)
-                let wav = try store.writeWAV(audio, name: "\(variant)_\(voice)")
-                DispatchQueue.main.async {
-                    self.results.append(contentsOf: newResults)
-                    self.lastResultsFile = file
-                    self.lastWAV = wav
-                    self.status = "Done: \(newResults.count) result(s)"
-                    self.running = false
-                }
             } catch {
-                DispatchQueue.main.async {
-                    self.status = "Error: \(error)"
-                    self.running = false
-                }
+                failure = error
+            }
+            let file = newResults.isEmpty ? nil : try? store.writeRun(newResults)
+            let wav = newResults.isEmpty ? nil : try? store.writeWAV(audio, name: "\(variant)_\(voice)")
+            DispatchQueue.main.async {
+                self.results.append(contentsOf: newResults)
+                if let file { self.lastResultsFile = file }
+                if let wav { self.lastWAV = wav }
+                self.status = failure.map { "Error: \($0) (\(newResults.count) result(s) kept)" }
+                    ?? "Done: \(newResults.count) result(s)"
+                self.running = false
+                self.keepScreenOn(false)
             }
         }
     }

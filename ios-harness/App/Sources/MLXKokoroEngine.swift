@@ -5,15 +5,15 @@ import KokoroBenchCore
 import MLX
 import MLXAudioTTS
 
-/// The real engine on iPhone/macOS: Kokoro-82M through Blaizzy/mlx-audio-swift (pinned in project.yml).
-/// A thin adapter: the harness core owns splitting, timing and the protocol; this only loads and synthesizes.
+/// The real engine on iPhone/macOS: Kokoro-82M through Blaizzy/mlx-audio-swift (pinned in project.yml; the file:line
+/// references below are at that revision, 4266f98). A thin adapter: the harness core owns splitting, timing and
+/// the protocol; this only loads and synthesizes.
 ///
-/// Variant folders (one per variant, as in the mlx-community repos) are looked up, first match wins, in
-///   Documents/models/Kokoro-82M-<variant>/   (copy them over with Finder file sharing)
+/// Variant folders and voices are looked up on every request (ModelFolders), first match wins, in
+///   Documents/models/Kokoro-82M-<variant>/   (copy them over with Finder or the Files app)
 ///   <app bundle>/Models/Kokoro-82M-<variant>/ (bundled at build time)
 /// each holding config.json, kokoro-v1_0.safetensors and voices/<voice>.safetensors.
 final class MLXKokoroEngine: TTSEngine {
-    static let variantOrder = ["bf16", "8bit", "6bit", "4bit"]
     static let descriptions = [
         "bf16": "Kokoro 82M (bfloat16 - Full Precision)",
         "8bit": "Kokoro 82M (8-bit quantized)",
@@ -21,56 +21,49 @@ final class MLXKokoroEngine: TTSEngine {
         "4bit": "Kokoro 82M (4-bit quantized)",
     ]
 
-    let info: EngineInfo
-    private let folders: [String: URL]
+    let folders: ModelFolders
+    let hubCache: URL
+    let userHubPath: String
+    /// Closed while the app is not in the foreground: no GPU work then (see BenchController).
+    let gate: InterruptionGate
+    /// One text processor for the app's life: what it prepared for a language stays prepared across variants.
+    private let textProcessor = PreparedKokoroProcessor()
     private var model: KokoroModel?
     private var modelVariant: String?
     private var shaCache: [String: String] = [:]
+    /// Seconds this round spent preparing the text processor for its voice's language (0 when already prepared).
+    private var prepareSeconds = 0.0
 
-    init() {
-        var found: [String: URL] = [:]
-        for v in MLXKokoroEngine.variantOrder {
-            if let url = MLXKokoroEngine.searchRoots().map({ $0.appendingPathComponent("Kokoro-82M-\(v)") })
-                .first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) {
-                found[v] = url
-            }
-        }
-        folders = found
-        var voices = Set<String>()
-        for url in found.values {
-            let dir = url.appendingPathComponent("voices")
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            for f in files where f.hasSuffix(".safetensors") { voices.insert(String(f.dropLast(".safetensors".count))) }
-        }
-        info = EngineInfo(name: "mlx", version: "mlx-audio-swift 4266f98", simulated: false,
-                          variants: MLXKokoroEngine.variantOrder.filter { found[$0] != nil },
-                          voices: voices.sorted())
+    init(folders: ModelFolders, hubCache: URL, userHubPath: String, gate: InterruptionGate) {
+        self.folders = folders
+        self.hubCache = hubCache
+        self.userHubPath = userHubPath
+        self.gate = gate
     }
 
-    static func searchRoots() -> [URL] {
-        var roots: [URL] = []
-        if let docs = FileManager.default.urls(for: .documentDirectory, in: .userDomainMask).first {
-            roots.append(docs.appendingPathComponent("models"))
-        }
-        if let bundled = Bundle.main.resourceURL?.appendingPathComponent("Models") { roots.append(bundled) }
-        return roots
+    /// Read from disk each time it is asked for (hello, every run): a folder copied in while the app runs counts.
+    var info: EngineInfo {
+        EngineInfo(name: "mlx", version: "mlx-audio-swift 4266f98", simulated: false,
+                   variants: folders.variants().map { $0.variant }, voices: folders.voices())
     }
 
-    func folder(_ variant: String) throws -> URL {
-        guard let url = folders[variant] else {
-            throw HarnessError(.missingFile, "no folder for variant '\(variant)': copy mlx-community/Kokoro-82M-\(variant) "
-                + "(config.json, kokoro-v1_0.safetensors, voices/) to Documents/models/Kokoro-82M-\(variant)")
-        }
-        return url
+    func unavailableVariantError(_ variant: String) -> HarnessError? {
+        ModelFolders.variantOrder.contains(variant) ? folders.missingVariant(variant) : nil
+    }
+
+    func unavailableVoiceError(_ voice: String, variant: String) -> HarnessError? {
+        folders.missingVoice(voice, variant: variant)
     }
 
     func loadVariant(_ variant: String) throws -> VariantInfo {
-        let dir = try folder(variant)
-        unloadVariant(modelVariant ?? variant)
-        // The text processor is what TTS.loadModel gives Kokoro: without one, generate() would read the text as
-        // phonemes. Its English G2P dictionary must already be in the Hugging Face cache for offline runs (README).
-        model = try blocking {
-            try await KokoroModel.fromModelDirectory(dir, textProcessor: KokoroMultilingualProcessor())
+        let dir = try folders.require(variant)
+        if let loaded = modelVariant { unloadVariant(loaded) }
+        let processor = textProcessor
+        // fromModelDirectory evaluates the weights on the GPU (KokoroModel.swift:303): foreground only. Its call
+        // to textProcessor.prepare() (:300) is the no-op of PreparedKokoroProcessor; languages are prepared in
+        // loadVoice.
+        model = try gate.run {
+            try AsyncBridge.wait { try await KokoroModel.fromModelDirectory(dir, textProcessor: processor) }
         }
         modelVariant = variant
         return VariantInfo(modelName: "mlx-community/Kokoro-82M-\(variant)",
@@ -79,7 +72,7 @@ final class MLXKokoroEngine: TTSEngine {
 
     func variantSHA256(_ variant: String) -> String? {
         if let cached = shaCache[variant] { return cached }
-        guard let dir = folders[variant],
+        guard let dir = folders.folder(variant),
               let handle = try? FileHandle(forReadingFrom: dir.appendingPathComponent("kokoro-v1_0.safetensors"))
         else { return nil }
         defer { try? handle.close() }
@@ -94,59 +87,90 @@ final class MLXKokoroEngine: TTSEngine {
         guard modelVariant == variant || model == nil else { return }
         model = nil
         modelVariant = nil
-        Memory.clearCache()  // give the buffers back, so the next variant's peak is its own
+        // Only here: the next variant's peak is its own. Never between chunks, where it would make every chunk,
+        // the first timed one included, allocate its Metal buffers afresh.
+        Memory.clearCache()
     }
 
     func loadVoice(_ voice: String, variant: String) throws {
         guard let model, modelVariant == variant else {
             throw HarnessError(.engineError, "variant '\(variant)' is not loaded")
         }
-        do { _ = try model.loadVoice(named: voice) } catch {
-            throw HarnessError(.missingFile, "voice '\(voice)' of variant '\(variant)': \(error). Put "
-                + "voices/\(voice).safetensors in the variant folder")
+        do { _ = try model.loadVoice(named: voice) } catch {  // KokoroModel.swift:214-237
+            throw HarnessError(.missingFile, "\(folders.missingVoice(voice, variant: variant).message) (\(error))")
+        }
+        // The language generate() will use (KokoroModel.swift:147); prepared here, before T1, never in a chunk.
+        let language = KokoroMultilingualProcessor.languageForVoice(voice) ?? "en-us"
+        prepareSeconds = try gate.run {
+            try textProcessor.prepare(language: language, hubCache: hubCache, userHubPath: userHubPath)
         }
     }
 
     func synthesize(_ text: String, voice: String, speed: Double) throws -> [Float] {
         guard let model else { throw HarnessError(.engineError, "no variant loaded") }
-        model.speed = Float(speed)
-        let audio = try blocking {
-            try await model.generate(text: text, voice: voice, refAudio: nil, refText: nil, language: nil,
-                                     generationParameters: model.defaultGenerationParameters)
+        return try gate.run {
+            model.speed = Float(speed)
+            let audio: MLXArray
+            do {
+                audio = try AsyncBridge.wait {
+                    try await model.generate(text: text, voice: voice, refAudio: nil, refText: nil, language: nil,
+                                             generationParameters: model.defaultGenerationParameters)
+                }
+            } catch {
+                // KokoroModel.swift:163-166: "Input too long: N tokens exceeds max 510"
+                let message = "\(error)"
+                if message.contains("exceeds max") { throw HarnessError(.textTooLong, "\(message); shorten the chunk") }
+                throw error
+            }
+            // The array is lazy: evaluate it here so the runner's timestamp comes after the samples exist.
+            eval(audio)
+            return audio.asArray(Float.self)
         }
-        // The array is lazy: evaluate it here so the runner's timestamp comes after the samples exist.
-        eval(audio)
-        let samples = audio.asArray(Float.self)
-        Memory.clearCache()
-        return samples
     }
 
     func willStartTimedRun() {
-        Memory.peakMemory = 0  // the setter resets MLX's peak (the value is ignored)
+        Memory.peakMemory = 0  // the setter resets MLX's peak (mlx-swift Memory.swift: "ignores newValue")
     }
 
     func timedRunExtras() -> [(String, JSONValue)] {
-        [("mlx_peak_memory_gb", .double(Double(Memory.peakMemory) / MemorySampler.bytesPerGiB))]
+        [("mlx_peak_memory_gb", .double(Double(Memory.peakMemory) / MemorySampler.bytesPerGiB)),
+         ("text_processor_prepare_time", .double(prepareSeconds))]
+    }
+}
+
+/// Kokoro's text processor, prepared once per language before any timing, instead of on every chunk.
+///
+/// mlx-audio-swift's KokoroModel.generate calls `prepare(for:)` on every call when its processor IS a
+/// KokoroMultilingualProcessor (KokoroModel.swift:149-153): for English that resolves the G2P folder, parses its
+/// config.json and prints (ModelUtils.swift:83-98), inside the timed chunk; and the first `process` builds the
+/// English G2P (MisakiTextProcessor.swift:32-48), inside the first timed chunk. fromModelDirectory only calls the
+/// protocol's `prepare()`, a no-op for that class (TextProcessor.swift:35-38, KokoroModel.swift:300).
+/// This wrapper is not a KokoroMultilingualProcessor, so generate() only calls `process` (KokoroModel.swift:156-157),
+/// which it forwards; `prepare(language:)` does the library's `prepare(for:)` and one throwaway `process`, after
+/// checking that the data is on the phone (G2PData), so nothing is ever downloaded.
+final class PreparedKokoroProcessor: TextProcessor, @unchecked Sendable {
+    let inner = KokoroMultilingualProcessor()
+    private var prepared: Set<String> = []
+    private let lock = NSLock()
+
+    func prepare() async throws {}
+
+    func process(text: String, language: String?) throws -> String {
+        try inner.process(text: text, language: language)
     }
 
-    /// Runs async mlx-audio-swift calls from the harness's synchronous engine interface. Always called on the
-    /// harness's own serial queue, never on the main thread, so blocking here cannot deadlock the UI.
-    private func blocking<T>(_ body: @escaping () async throws -> T) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        var result: Result<T, Error>?
-        Task.detached {
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            done.signal()
+    /// Seconds spent (0 when `language` was already prepared).
+    func prepare(language: String, hubCache: URL, userHubPath: String) throws -> Double {
+        let lang = language.lowercased()
+        if lock.withLock({ prepared.contains(lang) }) { return 0 }
+        if let missing = G2PData.missing(language: lang, hubCache: hubCache, userHubPath: userHubPath) { throw missing }
+        let inner = self.inner
+        let (_, seconds) = try Stopwatch.time {
+            try AsyncBridge.wait { try await inner.prepare(for: lang) }
+            _ = try inner.process(text: BenchmarkRunner.warmupText, language: lang)
         }
-        done.wait()
-        switch result {
-        case let .success(value)?: return value
-        case let .failure(error)?:
-            let text = "\(error)"
-            if text.contains("exceeds max") { throw HarnessError(.textTooLong, "\(text); shorten the chunk") }
-            throw error
-        case nil: throw HarnessError(.internal, "async call finished without a result")
-        }
+        lock.withLock { _ = prepared.insert(lang) }
+        return seconds
     }
 }
 #endif

@@ -45,6 +45,9 @@ public struct BenchmarkResult: Codable, Equatable {
     public var thermalStateAfter: String?
     /// Seconds the fixed CPU workload of `Calibration` took right before T1 (see Calibration.swift); nil if not measured.
     public var calibrationTime: Double?
+    /// Whether the harness played the audio while it measured (the app's streaming playback schedules each chunk
+    /// on AVAudioEngine as it arrives); false for harnesses that do not play (the CLI, the host).
+    public var playback: Bool
     /// Engine- or device-specific keys written after all of the above, in this order.
     public var extras: [(String, JSONValue)] = []
 
@@ -60,7 +63,7 @@ public struct BenchmarkResult: Codable, Equatable {
         case engineVersion = "engine_version", harnessVersion = "harness_version", simulated, platform
         case deviceModel = "device_model", osVersion = "os_version", variantSHA256 = "variant_sha256"
         case thermalStateBefore = "thermal_state_before", thermalStateAfter = "thermal_state_after"
-        case calibrationTime = "calibration_time"
+        case calibrationTime = "calibration_time", playback
     }
 
     /// Every key this struct writes before `extras`, in order.
@@ -75,7 +78,8 @@ public struct BenchmarkResult: Codable, Equatable {
                 split: String, chunkCount: Int, samples: Int, timeToFirstAudible: Double?, memorySource: String,
                 engine: String, engineVersion: String, harnessVersion: String, simulated: Bool, platform: String,
                 deviceModel: String, osVersion: String, variantSHA256: String?, thermalStateBefore: String?,
-                thermalStateAfter: String?, calibrationTime: Double?, extras: [(String, JSONValue)] = []) {
+                thermalStateAfter: String?, calibrationTime: Double?, playback: Bool,
+                extras: [(String, JSONValue)] = []) {
         self.modelName = modelName; self.modelDescription = modelDescription; self.text = text; self.voice = voice
         self.modelLoadTime = modelLoadTime; self.inferenceTime = inferenceTime; self.totalTime = totalTime
         self.timeToFirstAudio = timeToFirstAudio; self.perSentenceInference = perSentenceInference
@@ -86,7 +90,8 @@ public struct BenchmarkResult: Codable, Equatable {
         self.engine = engine; self.engineVersion = engineVersion; self.harnessVersion = harnessVersion
         self.simulated = simulated; self.platform = platform; self.deviceModel = deviceModel
         self.osVersion = osVersion; self.variantSHA256 = variantSHA256; self.thermalStateBefore = thermalStateBefore
-        self.thermalStateAfter = thermalStateAfter; self.calibrationTime = calibrationTime; self.extras = extras
+        self.thermalStateAfter = thermalStateAfter; self.calibrationTime = calibrationTime
+        self.playback = playback; self.extras = extras
     }
 
     // MARK: Ordered JSON
@@ -111,7 +116,7 @@ public struct BenchmarkResult: Codable, Equatable {
             ("simulated", .bool(simulated)), ("platform", .string(platform)), ("device_model", .string(deviceModel)),
             ("os_version", .string(osVersion)), ("variant_sha256", opt(variantSHA256)),
             ("thermal_state_before", opt(thermalStateBefore)), ("thermal_state_after", opt(thermalStateAfter)),
-            ("calibration_time", opt(calibrationTime)),
+            ("calibration_time", opt(calibrationTime)), ("playback", .bool(playback)),
         ]
         pairs.append(contentsOf: extras)
         return .object(pairs)
@@ -171,7 +176,7 @@ public struct BenchmarkResult: Codable, Equatable {
             deviceModel: try str("device_model"), osVersion: try str("os_version"),
             variantSHA256: try optStr("variant_sha256"), thermalStateBefore: try optStr("thermal_state_before"),
             thermalStateAfter: try optStr("thermal_state_after"), calibrationTime: try optNum("calibration_time"),
-            extras: pairs.filter { !BenchmarkResult.keys.contains($0.0) })
+            playback: try bool("playback"), extras: pairs.filter { !BenchmarkResult.keys.contains($0.0) })
     }
 
     // MARK: Codable (same keys; order is the encoder's business)
@@ -207,7 +212,8 @@ public struct BenchmarkResult: Codable, Equatable {
             variantSHA256: try c.decodeIfPresent(String.self, forKey: .variantSHA256),
             thermalStateBefore: try c.decodeIfPresent(String.self, forKey: .thermalStateBefore),
             thermalStateAfter: try c.decodeIfPresent(String.self, forKey: .thermalStateAfter),
-            calibrationTime: try c.decodeIfPresent(Double.self, forKey: .calibrationTime))
+            calibrationTime: try c.decodeIfPresent(Double.self, forKey: .calibrationTime),
+            playback: try c.decode(Bool.self, forKey: .playback))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -233,6 +239,7 @@ public struct BenchmarkResult: Codable, Equatable {
         try c.encode(thermalStateBefore, forKey: .thermalStateBefore)
         try c.encode(thermalStateAfter, forKey: .thermalStateAfter)
         try c.encode(calibrationTime, forKey: .calibrationTime)
+        try c.encode(playback, forKey: .playback)
     }
 }
 

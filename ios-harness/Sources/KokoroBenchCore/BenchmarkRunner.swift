@@ -24,6 +24,9 @@ public final class BenchmarkRunner {
     /// Times the fixed CPU workload before each round's clock starts (`calibration_time`); `Calibration.measure`
     /// unless a test injects another.
     public let calibrate: () -> Double
+    /// Whether the audio is being played while it is measured (the app's ChunkPlayer); read at the end of each
+    /// round into the result's `playback`.
+    public var playbackActive: () -> Bool = { false }
     public private(set) var loadedVariant: String?
     private var loadedInfo: VariantInfo?
     public static let warmupText = "Hi."
@@ -51,9 +54,11 @@ public final class BenchmarkRunner {
     }
 
     func checkVariant(_ variant: String) throws {
-        guard engine.info.variants.contains(variant) else {
+        let variants = engine.info.variants
+        guard variants.contains(variant) else {
+            if let e = engine.unavailableVariantError(variant) { throw e }
             throw HarnessError(.unknownVariant, "variant '\(variant)' is not known to this harness; available: "
-                + engine.info.variants.joined(separator: ", "))
+                + variants.joined(separator: ", "))
         }
     }
 
@@ -90,9 +95,11 @@ public final class BenchmarkRunner {
     public func run(_ request: RunRequest, onChunk: ChunkHandler = { _, _ in }) throws -> BenchmarkResult {
         // Cheap checks first, so a bad request costs no model load.
         try checkVariant(request.variant)
-        guard engine.info.voices.contains(request.voice) else {
+        let voices = engine.info.voices
+        guard voices.contains(request.voice) else {
+            if let e = engine.unavailableVoiceError(request.voice, variant: request.variant) { throw e }
             throw HarnessError(.unknownVoice, "voice '\(request.voice)' is not available; available: "
-                + engine.info.voices.joined(separator: ", "))
+                + voices.joined(separator: ", "))
         }
         guard ProtocolCodec.speedRange.contains(request.speed) else {
             throw HarnessError(.badValue, "speed \(request.speed) is outside 0.5-2.0")
@@ -173,7 +180,7 @@ public final class BenchmarkRunner {
             harnessVersion: HarnessVersion.version, simulated: engine.info.simulated, platform: platform.platform,
             deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
             thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter, calibrationTime: calibrationTime,
-            extras: engineExtras + stateBefore + stateAfter)
+            playback: playbackActive(), extras: engineExtras + stateBefore + stateAfter)
     }
 }
 

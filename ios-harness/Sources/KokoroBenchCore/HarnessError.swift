@@ -18,6 +18,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case textTooLong = "text_too_long"
     case noAudio = "no_audio"
     case engineError = "engine_error"
+    case interrupted = "interrupted"
     case `internal` = "internal"
 }
 

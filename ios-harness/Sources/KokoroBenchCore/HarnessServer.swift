@@ -87,9 +87,25 @@ public final class FileDescriptorLineSource: LineSource {
 
 /// Writes lines to a file descriptor with write(2) (no stdio buffering: each event is on the wire when
 /// `writeLine` returns, so the host sees a chunk as soon as it exists).
+///
+/// A socket whose peer has gone raises SIGPIPE on write, and SIGPIPE's default action ends the process: the app
+/// would die with its harness when the host disconnects. So a socket (`isSocket`) is written with send(2) and
+/// MSG_NOSIGNAL on Linux; on Apple platforms TCPListener.accept sets SO_NOSIGPIPE on the socket instead (Darwin
+/// has no MSG_NOSIGNAL). Either way a vanished host is the write error EPIPE, which ends the session only.
 public final class FileDescriptorLineSink: LineSink {
     let fd: Int32
-    public init(fd: Int32) { self.fd = fd }
+    let isSocket: Bool
+    public init(fd: Int32, isSocket: Bool = false) {
+        self.fd = fd
+        self.isSocket = isSocket
+    }
+
+    private func writeSome(_ base: UnsafeRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        if isSocket { return send(fd, base, count, Int32(MSG_NOSIGNAL)) }
+        #endif
+        return write(fd, base, count)
+    }
 
     public struct WriteError: Error, CustomStringConvertible {
         public let errno: Int32
@@ -101,7 +117,7 @@ public final class FileDescriptorLineSink: LineSink {
         bytes.append(UInt8(ascii: "\n"))
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[offset...].withUnsafeBytes { writeSome($0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw WriteError(errno: errno)
@@ -120,7 +136,8 @@ public final class HarnessServer {
     public var willEmit: ((Event) throws -> Void)?
     /// Called with each finished result (the app writes its results file from here).
     public var onResult: ((BenchmarkResult) -> Void)?
-    /// Called with each chunk's audio (the app plays it).
+    /// Called with each chunk's audio inside the timed loop (the app's streaming playback): it must only hand the
+    /// samples off (the app schedules them on its playback queue); the result's `playback` key says it happened.
     public var onAudio: (([Float]) -> Void)?
     public var log: (String) -> Void
 
@@ -215,26 +232,32 @@ public final class HarnessServer {
             try emit(.bye, to: sink)
             return .shutdown
         case let .run(run):
-            // Chunk and audio events are written from a writer queue, in order, so that a slow reader (a full
-            // pipe, USB) never blocks the timed loop: the link's latency must not enter a measurement.
+            // The timing rule (docs/protocol.md "Clock"): between T1 and the last chunk's timestamp the harness
+            // does engine work only. Each chunk queues one small `chunk` event on a writer queue (in order, so a
+            // slow reader, a full pipe or USB, never blocks the timed loop) and keeps its samples; the audio is
+            // base64-encoded and written only after the clock stopped, as the host harness does.
             let writer = EventWriter { [self] event in try emit(event, to: sink) }
+            var pendingAudio: [(index: Int, samples: [Float])] = []
             var outcome: Result<BenchmarkResult, Error>
             do {
                 outcome = .success(try runner.run(run) { [self] chunk, audio in
                     try writer.checkHealthy()  // the host is gone: stop spending time on the run
                     writer.send { .chunk(chunk) }
-                    if run.sendAudio {
-                        writer.send {
-                            .audio(id: run.id, index: chunk.index, encoding: "f32le-base64",
-                                   data: AudioCollector.f32leBase64(audio))
-                        }
-                    }
+                    if run.sendAudio { pendingAudio.append((chunk.index, audio)) }
                     onAudio?(audio)
                 })
             } catch {
                 outcome = .failure(error)
             }
-            try writer.drain()  // every chunk event is out before `done` or `error`
+            // The clock has stopped: now the audio, still before `done` (or `error`, for the chunks that exist).
+            for pending in pendingAudio {
+                writer.send {
+                    .audio(id: run.id, index: pending.index, encoding: "f32le-base64",
+                           data: AudioCollector.f32leBase64(pending.samples))
+                }
+            }
+            pendingAudio.removeAll()
+            try writer.drain()  // every chunk and audio event is out before `done` or `error`
             switch outcome {
             case let .success(result):
                 onResult?(result)

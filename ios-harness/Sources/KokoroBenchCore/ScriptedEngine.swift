@@ -16,6 +16,9 @@ public final class ScriptedEngine: TTSEngine {
         /// Leading near-silence per chunk, so time_to_first_audible differs from time_to_first_audio as it does
         /// with a real model.
         public var leadingSilenceSamples: Int = 240
+        /// Spend the simulated cost spinning on the CPU instead of sleeping, so that the engine keeps a core busy
+        /// as a real one does; then anything else the harness does at the same time competes with it.
+        public var busy = false
         public init() {}
     }
 
@@ -73,7 +76,8 @@ public final class ScriptedEngine: TTSEngine {
         calls.append("synthesize:\(text)")
         guard !loaded.isEmpty else { throw HarnessError(.engineError, "synthesize called with no variant loaded") }
         let chars = text.unicodeScalars.count
-        ScriptedEngine.sleep(ms: config.costPerChunkMs + config.costPerCharMs * Double(chars))
+        let cost = config.costPerChunkMs + config.costPerCharMs * Double(chars)
+        if config.busy { ScriptedEngine.spin(ms: cost) } else { ScriptedEngine.sleep(ms: cost) }
         if let fail = failOnText, fail.text == text { throw fail.error }
         if let override = audioOverride { return override(text) }
         return ScriptedEngine.tone(characters: chars, voice: voice, speed: speed, config: config)
@@ -93,6 +97,29 @@ public final class ScriptedEngine: TTSEngine {
         }
         return out
     }
+
+    /// Busy work worth `ms` on an idle core: a fixed count of a dependent floating-point chain (the count is
+    /// calibrated once per process), so that, like a real engine's work, it takes longer when it has to share the
+    /// CPU with anything else.
+    static func spin(ms: Double) {
+        guard ms > 0 else { return }
+        spinSink = chain(Int((ms * iterationsPerMs).rounded()), from: spinSink)
+    }
+
+    static func chain(_ n: Int, from start: Double) -> Double {
+        var x = start
+        for _ in 0..<n { x = x * 0.999_999_9 + 1e-9 }
+        return x
+    }
+
+    static let iterationsPerMs: Double = {
+        let n = 2_000_000
+        let (x, seconds) = Stopwatch.time { chain(n, from: 1) }
+        spinSink = x
+        return Double(n) / max(seconds * 1000, 1e-6)
+    }()
+
+    nonisolated(unsafe) static var spinSink = 1.0
 
     static func sleep(ms: Double) {
         guard ms > 0 else { return }

@@ -63,7 +63,15 @@ public final class TCPListener {
             #else
             let c = Darwin.accept(fd, nil, nil)
             #endif
-            if c >= 0 { return c }
+            if c >= 0 {
+                #if canImport(Darwin)
+                // A write to a peer that has gone must be EPIPE, not the process-killing SIGPIPE (see
+                // FileDescriptorLineSink; Linux gets the same from MSG_NOSIGNAL there).
+                var yes: Int32 = 1
+                setsockopt(c, SOL_SOCKET, SO_NOSIGPIPE, &yes, socklen_t(MemoryLayout<Int32>.size))
+                #endif
+                return c
+            }
             if errno == EINTR { continue }
             throw SocketError(what: "accept()", errno: errno)
         }

@@ -48,10 +48,16 @@ public protocol TTSEngine: AnyObject {
     func variantSHA256(_ variant: String) -> String?
     /// Engine-specific result keys (e.g. `mlx_peak_memory_gb`), read right after the last chunk.
     func timedRunExtras() -> [(String, JSONValue)]
+    /// The error for a variant (voice) that `info` does not list; nil for the generic unknown_variant
+    /// (unknown_voice). An engine whose variants are folders on disk names where to copy a missing one.
+    func unavailableVariantError(_ variant: String) -> HarnessError?
+    func unavailableVoiceError(_ voice: String, variant: String) -> HarnessError?
 }
 
 extension TTSEngine {
     public func willStartTimedRun() {}
     public func timedRunExtras() -> [(String, JSONValue)] { [] }
     public func variantSHA256(_ variant: String) -> String? { nil }
+    public func unavailableVariantError(_ variant: String) -> HarnessError? { nil }
+    public func unavailableVoiceError(_ voice: String, variant: String) -> HarnessError? { nil }
 }

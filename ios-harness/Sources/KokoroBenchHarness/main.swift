@@ -29,6 +29,7 @@ usage: KokoroBenchHarness (--stdio | --listen PORT) [options]
   --cost-per-char-ms X     scripted engine: simulated cost per character (default 0.5)
   --cost-per-chunk-ms X    scripted engine: simulated fixed cost per chunk (default 5)
   --load-ms X              scripted engine: simulated variant load time (default 20)
+  --busy                   scripted engine: spend the simulated cost spinning on a CPU core instead of sleeping
   --fault-after-chunks N   fault injection: after N chunk events have been written, do --fault
   --fault KIND             crash (exit 137) | hang (stop answering) | garbage (write a non-JSON line, go on)
                            | close (close the event stream and exit 0)
@@ -76,6 +77,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--cost-per-char-ms": o.config.costPerCharMs = number(a)
         case "--cost-per-chunk-ms": o.config.costPerChunkMs = number(a)
         case "--load-ms": o.config.loadMs = number(a)
+        case "--busy": o.config.busy = true
         case "--fault-after-chunks":
             let v = value(a)
             guard let n = Int(v), n >= 0 else { fail("--fault-after-chunks needs an integer >= 0, got '\(v)'") }
@@ -161,25 +163,16 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
     let listener: TCPListener
     do { listener = try TCPListener(loopbackPort: UInt16(port)) } catch { fail("\(error)") }
     log("listening on 127.0.0.1:\(listener.port)")
-    let engine = ScriptedEngine(config: o.config)
-    let runner = BenchmarkRunner(engine: engine)
-    while true {
-        let fd: Int32
-        do { fd = try listener.accept() } catch {
-            log("\(error); still listening")
-            continue
-        }
-        log("client connected")
-        let server = HarnessServer(runner: runner, log: log)
-        if let kind = o.fault {
+    let service = LoopbackService(listener: listener, runner: BenchmarkRunner(engine: ScriptedEngine(config: o.config)),
+                                  log: log)
+    if let kind = o.fault {
+        service.configure = { server, fd in
             let f = FaultInjector(afterChunks: o.faultAfterChunks ?? 0, kind: kind, sinkFD: fd)
             server.willEmit = { try f.willEmit($0) }
         }
-        let ending = server.serve(source: FileDescriptorLineSource(fd: fd), sink: FileDescriptorLineSink(fd: fd))
-        close(fd)
-        log("client session ended: \(ending)")
-        if ending == .shutdown { return 0 }  // `shutdown` ends the harness; a disconnect does not
     }
+    service.run()
+    return 0
 }
 
 /// `--split-batch`: one output line per input line, in order, so the caller can zip texts with their chunks (or

@@ -25,8 +25,21 @@ final class BenchmarkResultTests: XCTestCase {
             last = found.upperBound
         }
         XCTAssertTrue(line.contains("\"thermal_state_before\": null"), "optional extras are null, not missing")
-        XCTAssertEqual(keys.last, "calibration_time", "the last harness extra key")
+        XCTAssertEqual(keys.suffix(2), ["calibration_time", "playback"], "the last harness extra keys")
+        XCTAssertEqual(r.jsonValue["playback"], .bool(false), "the scripted runner plays nothing")
         XCTAssertGreaterThan(try XCTUnwrap(r.jsonValue["calibration_time"]?.numberValue), 0)
+    }
+
+    func testPlaybackSaysWhetherTheHarnessPlayedWhileItMeasured() throws {
+        let runner = BenchmarkRunner(engine: ScriptedEngine(), calibrate: { 0 })
+        var playing = true
+        runner.playbackActive = { playing }
+        let on = try runner.run(RunRequest(id: "a", text: "Hi.", voice: "af_heart", variant: "bf16"))
+        playing = false
+        let off = try runner.run(RunRequest(id: "b", text: "Hi.", voice: "af_heart", variant: "bf16"))
+        XCTAssertEqual([on.playback, off.playback], [true, false])
+        XCTAssertEqual(try BenchmarkResult(json: on.jsonValue).playback, true)
+        XCTAssertEqual(try JSONDecoder().decode(BenchmarkResult.self, from: JSONEncoder().encode(on)).playback, true)
     }
 
     func testSpecTypesHold() throws {

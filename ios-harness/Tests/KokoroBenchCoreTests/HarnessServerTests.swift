@@ -54,7 +54,8 @@ final class HarnessServerTests: XCTestCase {
         ]
         let ending = server().serve(source: ArraySource(lines), sink: sink)
         XCTAssertEqual(ending, .shutdown)
-        XCTAssertEqual(sink.types, ["hello", "loaded", "loaded", "chunk", "audio", "chunk", "audio", "done", "error",
+        // Audio goes out after the clock stopped: both chunks first, then both audio events, then `done`.
+        XCTAssertEqual(sink.types, ["hello", "loaded", "loaded", "chunk", "chunk", "audio", "audio", "done", "error",
                                     "unloaded", "error", "bye"])
         let e = sink.events
         XCTAssertEqual(e[0]["simulated"], .bool(true))
@@ -63,13 +64,16 @@ final class HarnessServerTests: XCTestCase {
         XCTAssertEqual(e[1]["cold"], .bool(true))
         XCTAssertEqual(e[2]["cold"], .bool(false))
         XCTAssertEqual(e[2]["model_load_time"]?.numberValue, 0)
-        let audio = try XCTUnwrap(AudioCollector.decodeF32leBase64(e[4]["data"]?.stringValue ?? ""))
-        XCTAssertEqual(audio.count, e[3]["samples"]?.intValue)
-        XCTAssertTrue(audio.allSatisfy { $0.isFinite && abs($0) <= 1 })
+        for (chunk, audioEvent) in [(e[3], e[5]), (e[4], e[6])] {
+            XCTAssertEqual(audioEvent["index"], chunk["index"])
+            let audio = try XCTUnwrap(AudioCollector.decodeF32leBase64(audioEvent["data"]?.stringValue ?? ""))
+            XCTAssertEqual(audio.count, chunk["samples"]?.intValue)
+            XCTAssertTrue(audio.allSatisfy { $0.isFinite && abs($0) <= 1 })
+        }
         let result = try BenchmarkResult(json: try XCTUnwrap(e[7]["result"]))
         XCTAssertFalse(result.cold, "the run used the variant loaded before")
         XCTAssertEqual(result.perSentenceInference.first, e[3]["t"]?.numberValue)
-        XCTAssertEqual(result.inferenceTime, e[5]["t"]?.numberValue)
+        XCTAssertEqual(result.inferenceTime, e[4]["t"]?.numberValue)
         XCTAssertEqual(e[8]["code"]?.stringValue, "unknown_voice")
         XCTAssertEqual(e[8]["id"]?.stringValue, "r2")
         XCTAssertEqual(e[10]["code"]?.stringValue, "unknown_variant")
@@ -186,5 +190,64 @@ final class SlowReaderTests: XCTestCase {
         let result = try BenchmarkResult(json: try XCTUnwrap(events.last?["result"]))
         XCTAssertLessThan(result.inferenceTime, 0.2, "a 0.2 s write per chunk leaked into the timings")
         XCTAssertEqual(events[2]["t"]?.numberValue, result.inferenceTime)
+    }
+}
+
+/// The timing rule (docs/protocol.md "Clock"): between T1 and the last chunk's timestamp a harness does engine work
+/// only; audio is encoded and written after the clock stopped.
+final class TimingRuleTests: XCTestCase {
+    /// A sink that counts the audio lines written so far, from any thread.
+    final class CountingSink: LineSink {
+        private let lock = NSLock()
+        private(set) var lines: [String] = []
+        func writeLine(_ line: String) throws {
+            lock.lock(); lines.append(line); lock.unlock()
+        }
+        var audioLinesSoFar: Int {
+            lock.lock(); defer { lock.unlock() }
+            return lines.filter { $0.contains("\"type\": \"audio\"") }.count
+        }
+    }
+
+    /// An engine that, each time it is asked for a chunk, notes how many audio events the host has received: all
+    /// must be zero, since every synthesis lies between T1 and the last chunk's timestamp.
+    final class WatchingEngine: TTSEngine {
+        let inner = ScriptedEngine()
+        let sink: CountingSink
+        var audioSeenAtSynthesis: [Int] = []
+        init(sink: CountingSink) {
+            self.sink = sink
+            inner.config.costPerChunkMs = 20; inner.config.costPerCharMs = 0; inner.config.loadMs = 0
+        }
+        var info: EngineInfo { inner.info }
+        func loadVariant(_ variant: String) throws -> VariantInfo { try inner.loadVariant(variant) }
+        func unloadVariant(_ variant: String) { inner.unloadVariant(variant) }
+        func loadVoice(_ voice: String, variant: String) throws { try inner.loadVoice(voice, variant: variant) }
+        func synthesize(_ text: String, voice: String, speed: Double) throws -> [Float] {
+            audioSeenAtSynthesis.append(sink.audioLinesSoFar)
+            return try inner.synthesize(text, voice: voice, speed: speed)
+        }
+    }
+
+    func testNoAudioIsEncodedOrSentBetweenT1AndTheLastChunk() throws {
+        let sink = CountingSink()
+        let engine = WatchingEngine(sink: sink)
+        let server = HarnessServer(runner: BenchmarkRunner(engine: engine, calibrate: { 0 }))
+        let run = #"{"type": "run", "id": "r", "text": "One. Two. Three. Four.", "voice": "af_heart", "variant": "bf16", "warmup": false, "send_audio": true}"#
+        XCTAssertEqual(server.serve(source: ArraySource([run]), sink: sink), .endOfInput)
+        XCTAssertEqual(engine.audioSeenAtSynthesis, [0, 0, 0, 0], "audio was written while chunks were being timed")
+        let types = sink.lines.compactMap { try? JSONValue.parse($0)["type"]?.stringValue }
+        XCTAssertEqual(types, ["chunk", "chunk", "chunk", "chunk", "audio", "audio", "audio", "audio", "done"])
+    }
+
+    func testAnErrorMidRunStillSendsTheAudioOfTheChunksThatExist() throws {
+        let sink = CountingSink()
+        let engine = ScriptedEngine()
+        engine.failOnText = ("Three.", HarnessError(.engineError, "boom"))
+        let server = HarnessServer(runner: BenchmarkRunner(engine: engine, calibrate: { 0 }))
+        let run = #"{"type": "run", "id": "r", "text": "One. Two. Three.", "voice": "af_heart", "variant": "bf16", "warmup": false, "send_audio": true}"#
+        _ = server.serve(source: ArraySource([run]), sink: sink)
+        let types = sink.lines.compactMap { try? JSONValue.parse($0)["type"]?.stringValue }
+        XCTAssertEqual(types, ["chunk", "chunk", "audio", "audio", "error"])
     }
 }

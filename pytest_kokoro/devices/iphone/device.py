@@ -24,12 +24,12 @@ from typing import Any, TypeVar
 from pytest_kokoro import __version__
 from pytest_kokoro.devices.client import HarnessClient, HarnessError, RunOutcome, StreamLink
 from pytest_kokoro.devices.base import DeviceSettings, DeviceSpec
-from pytest_kokoro.devices.iphone.errors import (BUNDLE_ID, AppNotServingError, AppOutdatedError, DiskImageNotMountedError,
-                                                 IPhoneError, LaunchFailedError, NoPhoneError, PhoneNotFoundError,
+from pytest_kokoro.devices.iphone.errors import (BUNDLE_ID, AppNotServingError, AppOutdatedError, IPhoneError,
+                                                 LaunchFailedError, NoPhoneError, PhoneNotFoundError,
                                                  PhoneNotTrustedError, SeveralPhonesError, app_not_installed,
-                                                 developer_mode_off, disk_image_not_mounted, explain, tunnel_required)
+                                                 developer_mode_off, disk_image_not_mounted, explain)
 from pytest_kokoro.devices.iphone.services import (RESULTS_FOLDER, AppInfo, DeviceFacts, PhoneServices,
-                                                   Pymobiledevice3Services)
+                                                   Pymobiledevice3Services, same_udid)
 
 MIN_HARNESS_VERSION = "0.1.0"
 T = TypeVar("T")
@@ -164,11 +164,13 @@ class IPhoneDevice:
 
     # -- preflight -----------------------------------------------------------------------------------------
     def _call(self, action: str, function: Callable[..., T], *args: Any) -> T:
+        from pymobiledevice3.dtx.exceptions import DTXNsError, DTXProtocolError
         from pymobiledevice3.exceptions import PyMobileDevice3Exception
 
         try:
             return function(*args)
-        except PyMobileDevice3Exception as error:
+        # The DTX errors are no PyMobileDevice3Exception (dtx/exceptions.py): the phone refusing a launch or kill.
+        except (PyMobileDevice3Exception, DTXNsError, DTXProtocolError) as error:
             raise explain(error, self.udid, action) from error
         except (OSError, TimeoutError) as error:  # a socket error or no answer in time, below pymobiledevice3
             raise IPhoneError(f"iPhone {self.udid or ''}: {action} failed ({type(error).__name__}: {error}); "
@@ -189,9 +191,14 @@ class IPhoneDevice:
                                          f"--kokoro-device=iphone:UDID, or use all with --kokoro-device=iphone:{','.join(udids)} "
                                          f"-n {len(udids)}")
             self.udid = udids[0]
-        elif not any(u.replace("-", "") == self.udid.replace("-", "") for u in udids):
-            raise PhoneNotFoundError(f"iPhone {self.udid} is not connected; connected: {', '.join(udids) or 'none'}. "
-                                     "Plug it in over USB and unlock it, or fix the UDID in --kokoro-device=iphone:UDID.")
+        else:
+            # Typed with or without the dash: from here on, the spelling usbmuxd (and lockdown, tunneld) use.
+            found = next((u for u in udids if same_udid(u, self.udid)), None)
+            if found is None:
+                raise PhoneNotFoundError(
+                    f"iPhone {self.udid} is not connected; connected: {', '.join(udids) or 'none'}. "
+                    "Plug it in over USB and unlock it, or fix the UDID in --kokoro-device=iphone:UDID.")
+            self.udid = found
         self.label = f"iphone:{self.udid}"
         return self.udid
 
@@ -201,7 +208,9 @@ class IPhoneDevice:
         from pymobiledevice3.exceptions import ConnectionFailedError
 
         try:
-            facts = self._call("reading the device's facts through lockdownd", self.services.device_facts, udid)
+            # Manual mode never asks the image mounter: on old iOS it may hold the one client it serves forever.
+            facts = self._call("reading the device's facts through lockdownd", self.services.device_facts, udid,
+                               self.launch_mode == "auto")
         except AppNotServingError as error:  # lockdownd unreachable: only a manual launch can go on without it
             if self.launch_mode == "auto" or not isinstance(error.__cause__, ConnectionFailedError):
                 raise
@@ -247,10 +256,6 @@ class IPhoneDevice:
         try:
             self.pid = self._call("launching the harness app", self.services.launch, udid, facts.ios_major,
                                   BUNDLE_ID, ["--serve", str(self.port)])
-        except DiskImageNotMountedError as error:
-            if facts.ios_major >= 17:
-                raise tunnel_required(udid, f" ({error.__cause__})") from error
-            raise
         except AssertionError as error:  # ProcessControl.launch asserts a non-zero pid
             raise LaunchFailedError(f"iPhone {udid} refused to launch {BUNDLE_ID}: unlock the phone, make sure the "
                                     "app's developer certificate is trusted (Settings > General > VPN & Device "
@@ -357,7 +362,9 @@ class IPhoneDevice:
         try:
             return {n for n in self.services.list_results(self.udid, BUNDLE_ID) if RESULTS_NAME.match(n)}
         except (PyMobileDevice3Exception, OSError) as error:
-            self.notes.append(f"iphone {self.udid}: cannot list {RESULTS_FOLDER} through house_arrest ({error}); "
+            why = explain(error, self.udid, "listing the app's results") if isinstance(
+                error, PyMobileDevice3Exception) else error
+            self.notes.append(f"iphone {self.udid}: cannot list {RESULTS_FOLDER} through house_arrest ({why}); "
                               "the app's own results are not compared")
             return None
 
@@ -404,12 +411,11 @@ class IPhoneDevice:
             self.pull_and_compare()
         finally:
             if self.pid is not None and self.facts is not None:
-                from pymobiledevice3.exceptions import PyMobileDevice3Exception
-
                 pid, self.pid = self.pid, None
                 try:
-                    self.services.kill(self.udid, self.facts.ios_major, pid)
-                except (PyMobileDevice3Exception, OSError) as error:
+                    self._call(f"stopping the app (pid {pid})", self.services.kill, self.udid, self.facts.ios_major,
+                               pid)
+                except IPhoneError as error:
                     self.notes.append(f"iphone {self.udid}: could not stop the app (pid {pid}): {error}")
 
 

@@ -70,13 +70,61 @@ class LaunchFailedError(IPhoneError):
     pass
 
 
+class ServiceRefusedError(IPhoneError):
+    pass
+
+
+class TunnelAlreadyActiveError(IPhoneError):
+    pass
+
+
+# What lockdownd calls the services this plugin starts (pymobiledevice3 11.45: installation_proxy.py:77,
+# house_arrest.py:32, dtx_service_provider.py:17-19), with what a refusal usually means.
+SERVICE_HINTS = {
+    "com.apple.mobile.installation_proxy": ("installation_proxy (app install and lookup)",
+                                            "unlock the phone and try again; if it keeps refusing, restart the phone"),
+    "com.apple.mobile.house_arrest": ("house_arrest (the app's Documents folder)",
+                                      "the harness app must be installed and share its Documents (UIFileSharingEnabled "
+                                      "in its Info.plist); reinstall it from ios-harness/App"),
+}
+DVT_SERVICES = ("com.apple.instruments.remoteserver.DVTSecureSocketProxy", "com.apple.instruments.remoteserver",
+                "com.apple.instruments.dtservicehub")
+
+
+def phone_reason(error: BaseException) -> str:
+    """What the phone itself said: a DTXNsError's NSError user_info (pymobiledevice3 dtx/exceptions.py:12-17,
+    raised by dtx/channel.py:142 for an ERROR reply), else the exception's text."""
+    from pymobiledevice3.dtx.exceptions import DTXNsError
+
+    if isinstance(error, DTXNsError):
+        info = error.error.user_info or {}
+        parts = [str(info[k]) for k in ("NSLocalizedDescription", "NSLocalizedFailureReason",
+                                         "NSLocalizedRecoverySuggestion") if info.get(k)]
+        underlying = info.get("NSUnderlyingError")
+        if underlying is not None:
+            inner = getattr(underlying, "user_info", None) or {}
+            parts.append(str(inner.get("NSLocalizedDescription") or underlying))
+        where = f"{error.error.domain} code {error.error.code}"
+        return f"{'; '.join(parts)} ({where})" if parts else where
+    return f"{type(error).__name__}: {error}"
+
+
 # -- pymobiledevice3 exceptions -> what to do ----------------------------------------------------------------------
 def explain(error: BaseException, udid: str | None, action: str) -> IPhoneError:
     """Turn a pymobiledevice3 exception raised while doing ``action`` into an IPhoneError that says the fix."""
     from pymobiledevice3 import exceptions as pmd
+    from pymobiledevice3.dtx.exceptions import DTXNsError, DTXProtocolError
 
     phone = f"iPhone {udid}" if udid else "the iPhone"
     detail = f" ({type(error).__name__}: {error})"
+    if isinstance(error, DTXNsError):
+        return LaunchFailedError(
+            f"{phone} refused {action}: {phone_reason(error)}. Unlock the phone, trust the app's developer "
+            "certificate (Settings > General > VPN & Device Management) and check the app opens by hand.")
+    if isinstance(error, DTXProtocolError):
+        return LaunchFailedError(
+            f"the instruments connection to {phone} broke while {action} ({error}): reconnect the phone, unlock it "
+            "and run again.")
     if isinstance(error, pmd.ConnectionFailedToUsbmuxdError):
         return UsbmuxdUnavailableError(
             f"cannot reach usbmuxd while {action}{detail}. macOS runs it always; on Linux install and start it "
@@ -99,8 +147,11 @@ def explain(error: BaseException, udid: str | None, action: str) -> IPhoneError:
         return developer_mode_off(udid, detail)
     if isinstance(error, (pmd.RSDRequiredError, pmd.TunneldConnectionError, pmd.UserspaceTunnelUnavailableError)):
         return tunnel_required(udid, detail)
-    if isinstance(error, (pmd.NotMountedError, pmd.DeveloperDiskImageNotFoundError, pmd.StartServiceError,
-                          pmd.InvalidServiceError)):
+    if isinstance(error, pmd.StartServiceError):
+        return service_refused(udid, error.service_name, error.message, action)
+    # Over lockdown (iOS < 17) and over RSD (iOS 17+) alike: a developer service that does not exist or no mounted
+    # image (lockdown.py:936 InvalidService; remote_service_discovery.py:466; mobile_image_mounter.py:124).
+    if isinstance(error, (pmd.NotMountedError, pmd.DeveloperDiskImageNotFoundError, pmd.InvalidServiceError)):
         return disk_image_not_mounted(udid, detail)
     if isinstance(error, pmd.AppNotInstalledError):
         return app_not_installed(udid, detail)
@@ -122,7 +173,17 @@ def developer_mode_off(udid: str | None, detail: str = "") -> DeveloperModeOffEr
 def disk_image_not_mounted(udid: str | None, detail: str = "") -> DiskImageNotMountedError:
     return DiskImageNotMountedError(
         f"the developer disk image is not mounted on iPhone {udid}{detail}, so the app cannot be launched: run "
-        "`pymobiledevice3 mounter auto-mount` (or open Xcode with the phone connected once), then run again.")
+        "`pymobiledevice3 mounter auto-mount` (iOS 17+: the personalized image, mounted over the same command; or "
+        "open Xcode with the phone connected once), then run again.")
+
+
+def service_refused(udid: str | None, service: str, reason: str, action: str) -> IPhoneError:
+    """lockdownd refused to start ``service`` (pymobiledevice3 StartServiceError, lockdown.py:744)."""
+    if service in DVT_SERVICES:
+        return disk_image_not_mounted(udid, f" (it refused to start {service}: {reason or 'no reason given'})")
+    name, hint = SERVICE_HINTS.get(service, (service, "unlock the phone, reconnect it and try again"))
+    return ServiceRefusedError(f"iPhone {udid} refused to start {name} while {action} "
+                               f"({reason or 'no reason given'}): {hint}.")
 
 
 def tunnel_required(udid: str | None, detail: str = "") -> TunnelRequiredError:
@@ -130,6 +191,13 @@ def tunnel_required(udid: str | None, detail: str = "") -> TunnelRequiredError:
         f"iPhone {udid} runs iOS 17 or later, where launching an app needs a tunnel{detail}: start one in another "
         "terminal with `sudo pymobiledevice3 remote tunneld` (iOS 17.4+ can also use the root-free userspace "
         "tunnel, tried automatically), or start the app yourself and pass --kokoro-launch=manual.")
+
+
+def tunnel_already_active(udid: str | None, detail: str = "") -> TunnelAlreadyActiveError:
+    return TunnelAlreadyActiveError(
+        f"a userspace tunnel is already open in this process, so none can be opened to iPhone {udid}{detail}: "
+        "pymobiledevice3 allows one per process. Run one phone per pytest-xdist worker (-n N), or start "
+        "`sudo pymobiledevice3 remote tunneld`, which serves every phone.")
 
 
 def app_not_installed(udid: str | None, detail: str = "") -> AppNotInstalledOnPhoneError:

@@ -6,8 +6,10 @@ Tests use a double that raises pymobiledevice3's own exception classes at the sa
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import socket
 import threading
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +54,7 @@ class PhoneServices(Protocol):
 
     def list_udids(self) -> list[str]: ...
 
-    def device_facts(self, udid: str) -> DeviceFacts: ...
+    def device_facts(self, udid: str, check_image: bool = True) -> DeviceFacts: ...
 
     def installed_app(self, udid: str, bundle_id: str) -> AppInfo | None: ...
 
@@ -80,8 +82,27 @@ class _LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, name="kokoro-pymobiledevice3", daemon=True)
         self.thread.start()
 
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+    CANCEL_GRACE = 5.0
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float, step: str) -> T:
+        """Run ``coroutine`` on the loop, at most ``timeout`` seconds. On a timeout the coroutine is cancelled (its
+        ``finally`` blocks close what it opened, a tunnel included) and a built-in TimeoutError names ``step``.
+        concurrent.futures.TimeoutError is caught by name: before Python 3.11 it is not the built-in one."""
+        finished = threading.Event()
+
+        async def guarded() -> T:
+            try:
+                return await coroutine
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(guarded(), self.loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # cancels the task in the loop; the future itself is cancelled at once
+            finished.wait(self.CANCEL_GRACE)  # so wait for the coroutine's own cleanup (closing a tunnel)
+            raise TimeoutError(f"{step} did not finish within {timeout:g} s (cancelled)") from None
 
     def close(self) -> None:
         if self.loop.is_closed():
@@ -96,9 +117,13 @@ class Pymobiledevice3Services:
     (iOS 17+: tunneld, else the userspace tunnel) for DVT process control, installation_proxy, house_arrest."""
 
     LOCKDOWN_TIMEOUT = 30.0
+    # What `pymobiledevice3 doctor` allows the image mounter (doctor.py:45 MOUNTER_PROBE_TIMEOUT, used at :336):
+    # before iOS 14 the mounter serves one client at a time and may never answer.
+    MOUNTER_TIMEOUT = 10.0
 
     def __init__(self) -> None:
         self._loop = _LoopThread()
+        self.stale_tunneld: set[str] = set()
 
     def close(self) -> None:
         self._loop.close()
@@ -109,14 +134,17 @@ class Pymobiledevice3Services:
         async def listing() -> list[str]:
             return [d.serial for d in await usbmux.list_devices() if d.is_usb]
 
-        return self._loop.run(listing(), self.LOCKDOWN_TIMEOUT)
+        return self._loop.run(listing(), self.LOCKDOWN_TIMEOUT, "listing the phones through usbmuxd")
 
     async def _lockdown(self, udid: str):
         from pymobiledevice3.lockdown import create_using_usbmux
 
         return await create_using_usbmux(serial=udid, autopair=False)
 
-    def device_facts(self, udid: str) -> DeviceFacts:
+    def device_facts(self, udid: str, check_image: bool = True) -> DeviceFacts:
+        """Lockdown facts; with ``check_image`` also whether a developer image is mounted (None: unknown, when the
+        mounter does not answer within MOUNTER_TIMEOUT)."""
+
         async def facts() -> DeviceFacts:
             from pymobiledevice3.services.mobile_image_mounter import MobileImageMounterService, image_type_for_device
 
@@ -129,14 +157,20 @@ class Pymobiledevice3Services:
                     return found
                 if found.ios_major >= 16:
                     found.developer_mode = await lockdown.get_developer_mode_status()
-                if found.developer_mode is not False:
-                    async with MobileImageMounterService(lockdown=lockdown) as mounter:
-                        found.image_mounted = await mounter.is_image_mounted(image_type_for_device(lockdown))
+                if check_image and found.developer_mode is not False:
+                    async def is_mounted() -> bool:
+                        async with MobileImageMounterService(lockdown=lockdown) as mounter:
+                            return await mounter.is_image_mounted(image_type_for_device(lockdown))
+
+                    try:
+                        found.image_mounted = await asyncio.wait_for(is_mounted(), self.MOUNTER_TIMEOUT)
+                    except asyncio.TimeoutError:
+                        found.image_mounted = None  # unknown; launching will tell
                 return found
             finally:
                 await lockdown.close()
 
-        return self._loop.run(facts(), self.LOCKDOWN_TIMEOUT)
+        return self._loop.run(facts(), self.LOCKDOWN_TIMEOUT, "reading the phone's facts through lockdownd")
 
     def installed_app(self, udid: str, bundle_id: str) -> AppInfo | None:
         async def lookup() -> AppInfo | None:
@@ -151,7 +185,7 @@ class Pymobiledevice3Services:
             app = apps.get(bundle_id)
             return None if app is None else AppInfo(app.get("CFBundleVersion"), app.get("CFBundleShortVersionString"))
 
-        return self._loop.run(lookup(), self.LOCKDOWN_TIMEOUT)
+        return self._loop.run(lookup(), self.LOCKDOWN_TIMEOUT, "looking up the app through installation_proxy")
 
     def install(self, udid: str, package: Path) -> None:
         async def install() -> None:
@@ -160,36 +194,74 @@ class Pymobiledevice3Services:
             lockdown = await self._lockdown(udid)
             try:
                 async with InstallationProxyService(lockdown=lockdown) as proxy:
-                    await proxy.install_from_local(Path(package))
+                    await install_quietly(proxy, Path(package))
             finally:
                 await lockdown.close()
 
-        self._loop.run(install(), 600)
+        self._loop.run(install(), 600, f"installing {package}")
+
+    async def _tunneld_provider(self, udid: str):
+        """The phone's RSD through a running tunneld, or None (no tunneld, or no tunnel for this phone).
+
+        tunneld keys its tunnels by the UDID as the phone reports it (with a dash on newer phones); the user may
+        type it either way. A listed tunnel that no longer answers makes get_tunneld_device_by_udid raise
+        IndexError (tunneld/api.py:195 ``rsds[0]`` after every connect failed): that is a stale entry.
+        """
+        from pymobiledevice3.exceptions import TunneldConnectionError
+        from pymobiledevice3.tunneld.api import get_tunneld_device_by_udid, get_tunneld_tunnels
+
+        try:
+            tunnels = await get_tunneld_tunnels()
+        except TunneldConnectionError:
+            return None
+        key = next((k for k in tunnels if same_udid(k, udid)), None)
+        if key is None:
+            return None
+        try:
+            return await get_tunneld_device_by_udid(key)
+        except IndexError:
+            self.stale_tunneld.add(udid)
+            return None
+
+    async def _open_rsd(self, udid: str):
+        """(provider, tunnel or None) for iOS 17+: tunneld's tunnel, else the library's preferred root-free tunnel
+        (PreferredRsdTunnel, remote/rsd_tunnel.py: the userspace tunnel, falling back on macOS to remoted's for
+        iOS 17.0-17.3). Only a failure of the tunnel itself becomes UserspaceTunnelUnavailableError ("run
+        tunneld"); a locked or unpaired phone keeps pymobiledevice3's own exception, and an already active
+        userspace tunnel is TunnelAlreadyActiveError."""
+        from pymobiledevice3.exceptions import PyMobileDevice3Exception, UserspaceTunnelUnavailableError
+        from pymobiledevice3.remote.rsd_tunnel import PreferredRsdTunnel
+
+        from pytest_kokoro.devices.iphone.errors import tunnel_already_active
+
+        provider = await self._tunneld_provider(udid)
+        if provider is not None:
+            return provider, None
+        stale = (" (tunneld lists a tunnel for this phone that no longer answers: restart tunneld)"
+                 if udid in self.stale_tunneld else "")
+        tunnel = PreferredRsdTunnel(serial=udid, autopair=False)
+        try:
+            return await tunnel.aopen(), tunnel
+        except UserspaceTunnelUnavailableError as error:
+            raise UserspaceTunnelUnavailableError(f"{error}{stale}") from error
+        except (OSError, asyncio.TimeoutError) as error:  # the transport itself (ConnectionError is an OSError)
+            raise UserspaceTunnelUnavailableError(f"the userspace tunnel failed: {error!r}{stale}") from error
+        except PyMobileDevice3Exception as error:
+            # userspace_tunnel.py:758: a plain PyMobileDevice3Exception when one is already open in this process.
+            if "already active" in str(error):
+                raise tunnel_already_active(udid, f" ({error})") from error
+            raise  # locked, not paired, ...: explain() names those
 
     async def _with_process_control(self, udid: str, ios_major: int, action):
-        """Run ``action(process_control)`` over lockdown (iOS < 17) or an RSD tunnel (iOS 17+)."""
+        """Run ``action(process_control)`` over lockdown (iOS < 17) or an RSD tunnel (iOS 17+). Cancelling it (a
+        timeout) closes the tunnel in the ``finally``."""
         from pymobiledevice3.services.dvt.instruments.dvt_provider import DvtProvider
         from pymobiledevice3.services.dvt.instruments.process_control import ProcessControl
 
         if ios_major < 17:
-            provider = await self._lockdown(udid)
-            tunnel = None
+            provider, tunnel = await self._lockdown(udid), None
         else:
-            from pymobiledevice3.exceptions import TunneldConnectionError, UserspaceTunnelUnavailableError
-            from pymobiledevice3.remote.userspace_tunnel import UserspaceRsdTunnel
-            from pymobiledevice3.tunneld.api import get_tunneld_device_by_udid
-
-            tunnel = None
-            try:
-                provider = await get_tunneld_device_by_udid(udid)
-            except TunneldConnectionError:
-                provider = None
-            if provider is None:
-                tunnel = UserspaceRsdTunnel(serial=udid, autopair=False)
-                try:
-                    provider = await tunnel.aopen()
-                except Exception as error:  # every transport failure means the same fix: a tunnel
-                    raise UserspaceTunnelUnavailableError(f"no tunneld and no userspace tunnel: {error}") from error
+            provider, tunnel = await self._open_rsd(udid)
         try:
             async with DvtProvider(provider) as dvt, ProcessControl(dvt) as process_control:
                 return await action(process_control)
@@ -203,13 +275,13 @@ class Pymobiledevice3Services:
         async def launch(process_control) -> int:
             return await process_control.launch(bundle_id, arguments=arguments, kill_existing=True)
 
-        return self._loop.run(self._with_process_control(udid, ios_major, launch), 120)
+        return self._loop.run(self._with_process_control(udid, ios_major, launch), 120, "launching the app")
 
     def kill(self, udid: str, ios_major: int, pid: int) -> None:
         async def kill(process_control) -> None:
             await process_control.kill(pid)
 
-        self._loop.run(self._with_process_control(udid, ios_major, kill), 60)
+        self._loop.run(self._with_process_control(udid, ios_major, kill), 60, f"stopping the app (pid {pid})")
 
     def connect(self, udid: str, port: int) -> socket.socket:
         from pymobiledevice3 import usbmux
@@ -221,7 +293,7 @@ class Pymobiledevice3Services:
                 raise DeviceNotFoundError(udid, f"usbmux has no device {udid}")
             return await device.connect(port)
 
-        sock = self._loop.run(connect(), self.LOCKDOWN_TIMEOUT)
+        sock = self._loop.run(connect(), self.LOCKDOWN_TIMEOUT, f"connecting to port {port} through usbmuxd")
         sock.setblocking(True)
         return sock
 
@@ -241,11 +313,41 @@ class Pymobiledevice3Services:
                 return []
             return list(await afc.listdir(RESULTS_FOLDER))
 
-        return self._loop.run(self._house_arrest(udid, bundle_id, listing), self.LOCKDOWN_TIMEOUT)
+        return self._loop.run(self._house_arrest(udid, bundle_id, listing), self.LOCKDOWN_TIMEOUT,
+                              "listing the app's results through house_arrest")
 
     def pull_result(self, udid: str, bundle_id: str, name: str) -> bytes:
         async def pull(afc) -> bytes:
             return await afc.get_file_contents(f"{RESULTS_FOLDER}/{name}")
 
-        return self._loop.run(self._house_arrest(udid, bundle_id, pull), 120)
+        return self._loop.run(self._house_arrest(udid, bundle_id, pull), 120, f"pulling {name} through house_arrest")
+
+
+def same_udid(a: str, b: str) -> bool:
+    """UDIDs are the same with or without the dash (00008110-001234... / 00008110001234...), in any case."""
+    return a.replace("-", "").lower() == b.replace("-", "").lower()
+
+
+async def install_quietly(proxy, package: Path) -> None:
+    """InstallationProxyService.install_from_local for an .ipa or a .app folder, without its progress bar.
+
+    The library's method (installation_proxy.py:261-322) uploads through ``_upload_package`` (:254-258), which
+    draws a rich ProgressBar on stderr and swaps sys.stdout/sys.stderr while it runs (progress.py _SharedDisplay):
+    inside pytest that bar lands in the test output, and the library has no switch to turn it off. These are the
+    same steps with its public pieces: zip a .app folder (create_ipa_contents_from_directory), upload with AFC to
+    the library's staging folder without a bar, ``send_package("Install", ...)`` (raises AppInstallError), remove
+    the staged file.
+    """
+    from pymobiledevice3.services.afc import AfcService
+    from pymobiledevice3.services.installation_proxy import TEMP_REMOTE_BASEDIR, create_ipa_contents_from_directory
+
+    contents = create_ipa_contents_from_directory(str(package)) if package.is_dir() else package.read_bytes()
+    async with AfcService(proxy.lockdown) as afc:
+        remote = f"{TEMP_REMOTE_BASEDIR}/{uuid.uuid4()}.ipa"
+        try:
+            await afc.makedirs(TEMP_REMOTE_BASEDIR)
+            await afc.set_file_contents(remote, contents)
+            await proxy.send_package("Install", {}, None, remote)
+        finally:
+            await afc.rm_single(remote, force=True)
 
