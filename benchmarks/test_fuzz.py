@@ -23,7 +23,8 @@ pytestmark = pytest.mark.kokoro_fuzz
 
 def test_odd_texts_never_break_the_harness(kokoro_session, request):
     try:
-        fuzz_settings = profile_settings(option(request.config, "kokoro_fuzz_profile"))
+        level = "swift_harness" if kokoro_session.settings.device_label == "swift" else "harness"
+        fuzz_settings = profile_settings(option(request.config, "kokoro_fuzz_profile"), level)
     except ValueError as error:  # HYPOTHESIS_PROFILE or KOKORO_FUZZ_MAX_EXAMPLES (the option is checked up front)
         fail(str(error))
     first = request.config.stash[RUN_KEY].cases[0]  # the matrix's first variant and voice

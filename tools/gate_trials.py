@@ -6,7 +6,7 @@ harness whose rounds alternate with the candidate's). In both, one candidate is 
 the engine made 20% slower (PYTEST_KOKORO_INJECT_SLOWDOWN=0.2, fault injection in the host harness; the A/B
 baseline arm is started without it). Prints one line per run and the counts; writes results/gate_trials_MODE.json.
 
-    .venv/bin/python tools/gate_trials.py --mode ab --tries 5 --rounds 7 --texts short
+    .venv/bin/python tools/gate_trials.py --mode ab --tries 10 --rounds 12 --texts short
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def pytest_run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--texts", default="short")
     parser.add_argument("--slowdown", type=float, default=0.2)
     parser.add_argument("--mode", choices=["stored", "ab"], default="stored")

@@ -18,7 +18,14 @@ from pytest_kokoro.core.metrics import invariant_problems
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
 from pytest_kokoro.core.sentences import split_sentences
 
-PROFILES = {"ci": 25, "nightly": 500}  # profile -> max_examples
+PROFILES = {"ci": 25, "nightly": 500}  # profile -> max_examples (through a harness with the real model)
+# Examples per fuzz level: what one example costs decides how many a profile affords.
+LEVELS = {
+    "harness": PROFILES,  # the host harness or a phone: the real model, seconds per text
+    "swift_harness": {"ci": 25, "nightly": 5_000},  # the Swift CLI harness, SIMULATED engine: milliseconds per text
+    "front_end": {"ci": 100, "nightly": 10_000},  # cleaning, splitting, phonemizing, tokenizing; no model call
+    "splitters": {"ci": 200, "nightly": 10_000},  # the Python and Swift splitters on the same texts
+}
 DEFAULT_PROFILE = "ci"
 MAX_EXAMPLES_ENV = "KOKORO_FUZZ_MAX_EXAMPLES"
 EVENT_TIMEOUT = 60.0  # seconds the harness may stay silent during one fuzzed run (capped by --kokoro-timeout)
@@ -39,8 +46,9 @@ for _name, _examples in PROFILES.items():
     )
 
 
-def profile_settings(name: str | None) -> settings:
-    """The hypothesis settings of a profile (ci, nightly, or any registered name), KOKORO_FUZZ_MAX_EXAMPLES applied.
+def profile_settings(name: str | None, level: str = "harness") -> settings:
+    """The hypothesis settings of a profile (ci, nightly, or any registered name) at a fuzz level (LEVELS: ci and
+    nightly take that level's number of examples), KOKORO_FUZZ_MAX_EXAMPLES applied.
 
     Precedence: ``name`` (from --kokoro-fuzz-profile), then HYPOTHESIS_PROFILE, then ci.
     """
@@ -50,6 +58,8 @@ def profile_settings(name: str | None) -> settings:
     except Exception:  # hypothesis raises InvalidArgument for an unknown profile
         raise ValueError(f"unknown fuzz profile {name!r}: use {' or '.join(PROFILES)} "
                          "(or a hypothesis profile registered in a conftest)") from None
+    if name in PROFILES:
+        chosen = settings(chosen, max_examples=LEVELS[level][name])
     limit = os.environ.get(MAX_EXAMPLES_ENV)
     if limit:
         if not limit.isdigit() or int(limit) < 1:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_kokoro.core.jsonfile import write_json_atomically
-from pytest_kokoro.gates.statistics import STORED_RESULT_KEYS
+from pytest_kokoro.gates.spec import STORED_RESULT_KEYS
 
 Cases = dict[str, dict[str, list[float]]]
 

@@ -20,6 +20,7 @@ RUN_KEY = pytest.StashKey[KokoroRun]()
 MERGER_KEY = pytest.StashKey[Any]()
 MERGED_KEY = pytest.StashKey[tuple]()
 REPORT_KEY = pytest.StashKey[str]()
+STEP_DOWN_KEY = pytest.StashKey[list]()
 NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
                 "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
                 "-p no:benchmark for them")
@@ -61,6 +62,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                        "--kokoro-fuzz-profile=nightly (500)")
         for item in fuzz:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The gates' family is known now: every collected case × gated metric. A gate that could never fail with the
+    chosen rounds stops the run here, before anything is measured."""
+    run = session.config.stash.get(RUN_KEY, None)
+    cases = sum(1 for item in session.items if "kokoro_case" in getattr(item, "fixturenames", ()))
+    if run is None or not cases or not (run.ab_command or option(session.config, "kokoro_baseline")):
+        return  # no gate in this run: nothing to import or check
+    run.keeper.set_family(cases)
+    problem = run.keeper.rounds_problem(run.settings.rounds)
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -178,6 +192,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for case_id, judgements in keeper.judgements.items():
         for judgement in judgements:
             terminalreporter.write_line(f"gate {case_id}: {judgement.message}")
+    for case_id, judgement in config.stash.get(STEP_DOWN_KEY, []):
+        terminalreporter.write_line(f"FAILED by the gate at the end of the run: {case_id}: {judgement.message}",
+                                    red=True, bold=True)
     for path in keeper.saved:
         terminalreporter.write_line(f"baseline saved: {path}")
     if run.baseline_refused:
@@ -191,6 +208,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     run = _started(config)
+    if run is not None and run.keeper.gating:
+        # Holm's later steps: only possible after a first-step rejection, which already failed a case.
+        config.stash[STEP_DOWN_KEY] = run.keeper.step_down()
+        if config.stash[STEP_DOWN_KEY] and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if run is not None and run.keeper.save_as:
         from pytest_kokoro.runner.cases import baseline_cases
 

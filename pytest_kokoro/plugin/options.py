@@ -13,7 +13,7 @@ from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
 from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
 from pytest_kokoro.gates.baselines import validate_name
-from pytest_kokoro.gates.statistics import parse_gate_spec
+from pytest_kokoro.gates.spec import parse_gate_spec
 from pytest_kokoro.runner.records import Case
 
 

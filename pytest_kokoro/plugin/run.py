@@ -124,11 +124,12 @@ class KokoroRun:
     def keeper(self):
         from pytest_kokoro.gates.baselines import BaselineStore
         from pytest_kokoro.gates.keeper import GateKeeper
-        from pytest_kokoro.gates.statistics import GateSpec
+        from pytest_kokoro.gates.spec import GateSpec
 
         return GateKeeper(BaselineStore(Path(option(self.config, "kokoro_baselines_dir"))),
                           option(self.config, "kokoro_gate") or GateSpec(),
-                          option(self.config, "kokoro_baseline"), option(self.config, "kokoro_save_baseline"))
+                          option(self.config, "kokoro_baseline"), option(self.config, "kokoro_save_baseline"),
+                          paired=bool(self.ab_command))
 
     def close(self) -> None:
         if self._session is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_kokoro.gates.keeper import GateKeeper
-from pytest_kokoro.gates.statistics import check_budget, metric_values
+from pytest_kokoro.gates.spec import check_budget, metric_values
 from pytest_kokoro.runner.records import Case, CaseRecord
 from pytest_kokoro.runner.session import CaseFailed, KokoroSession
 
@@ -55,10 +55,10 @@ class CaseRunner:
                 problems += broken
         return results, problems, baseline_results
 
-    def _judge(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
+    def _compare(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
         if self.ab_baseline is not None:
-            return self.keeper.judge_interleaved(case.id, baseline_results, results)
-        return self.keeper.judge(case.id, results)
+            return self.keeper.compare_interleaved(baseline_results, results)
+        return self.keeper.compare(case.id, results)
 
     def run(self, case: Case, nodeid: str, budget: dict[str, Any] | None = None) -> CaseOutcome:
         """Measure ``case``; raises CaseUnavailable, CaseFailed (nothing usable measured), GateSetupError, BudgetError."""
@@ -66,14 +66,18 @@ class CaseRunner:
         record = self.session.records[nodeid]
         record.first_rounds = len(record.results)
         failures = [f"{case.id} broke the result rules:", *problems] if problems else []
-        if (self.keeper.gating or self.ab_baseline is not None) and not problems:
-            regressions = [j for j in self._judge(case, results, baseline_results) if j.is_regression]
-            if regressions:
-                # Measured again once before failing: a regression must show up twice to count.
+        if self.keeper.gating and not problems:
+            first = self._compare(case, results, baseline_results)
+            recheck = None
+            if self.keeper.needs_recheck(first):
+                # Measured again before judging: a regression counts only when both measurements show it.
                 results, problems, baseline_results = self.measure(case, nodeid, len(record.results))
-                regressions = [j for j in self._judge(case, results, baseline_results) if j.is_regression]
-                failures += problems
-            failures += [f"{case.id}: {j.message} (confirmed on a second measurement)" for j in regressions]
+                if problems:
+                    failures += [f"{case.id} broke the result rules on its second measurement:", *problems]
+                recheck = None if problems else self._compare(case, results, baseline_results)
+            if recheck is not None or not self.keeper.needs_recheck(first):
+                failures += [f"{case.id}: {j.message}" for j in self.keeper.decide(case.id, first, recheck)
+                             if j.is_regression]
         if budget is not None:
             try:
                 failures += [f"{case.id}: {m}" for m in check_budget(metric_values(results), budget)]

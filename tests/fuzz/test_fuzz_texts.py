@@ -96,6 +96,10 @@ def test_profiles(monkeypatch):
     assert (ci.max_examples, ci.deadline, ci.derandomize) == (25, None, False)
     assert ci.database is not None, "failing examples must be kept"
     assert profile_settings("nightly").max_examples == 500
+    assert profile_settings("nightly", "swift_harness").max_examples == 5_000
+    assert profile_settings("nightly", "front_end").max_examples == 10_000
+    assert profile_settings("nightly", "splitters").max_examples == 10_000
+    assert profile_settings("ci", "front_end").max_examples == 100
     monkeypatch.setenv("HYPOTHESIS_PROFILE", "nightly")
     assert profile_settings(None).max_examples == 500
     assert profile_settings("ci").max_examples == 25, "the option wins over the environment"

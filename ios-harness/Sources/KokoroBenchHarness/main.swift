@@ -39,6 +39,9 @@ usage: KokoroBenchHarness (--stdio | --listen PORT) [options]
                            | close (close the event stream and exit 0)
   --split                  no server: read text on stdin, write its chunks as one JSON array line on stdout
                            (the shared sentence rule; lets the Python tests compare the Swift and Python splitters)
+  --split-batch            no server: read JSON Lines on stdin, one JSON string (a text) per line, and write one
+                           line per text: its chunks as a JSON array, or {"error": "..."} for a line that is not a
+                           JSON string. Thousands of texts in one process (differential fuzzing, docs/fuzzing.md)
   --help
 """
 
@@ -52,6 +55,7 @@ struct Options {
     var split = false
     var sherpa = SherpaOptions()
     var tokens = false
+    var splitBatch = false
 }
 
 func parseOptions(_ args: [String]) -> Options {
@@ -97,6 +101,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--language": o.sherpa.language = value(a)
         case "--threads": o.sherpa.threads = max(1, Int(number(a)))
         case "--tokens": o.tokens = true
+        case "--split-batch": o.splitBatch = true
         case "--help", "-h":
             print(usage)
             exit(0)
@@ -104,7 +109,8 @@ func parseOptions(_ args: [String]) -> Options {
         }
         i += 1
     }
-    if o.split || o.tokens { return o }
+    if o.split && o.splitBatch { fail("give one of --split or --split-batch") }
+    if o.split || o.splitBatch || o.tokens { return o }
     guard o.stdio != (o.listenPort != nil) else { fail("give exactly one of --stdio or --listen PORT") }
     guard o.engine == "scripted" || o.engine == "sherpa-onnx" else {
         fail("engine '\(o.engine)' is not in this build; the CLI has 'scripted' (simulated) and 'sherpa-onnx'. The MLX "
@@ -181,6 +187,32 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
     return 0
 }
 
+/// `--split-batch`: one output line per input line, in order, so the caller can zip texts with their chunks (or
+/// keep the process open and send one text at a time, as the hypothesis differential test does).
+/// The JSON reader is the protocol's (lone-surrogate escapes dropped, as in a `run` request), and the splitter is
+/// the public `SentenceSplitter.split`, the one every harness run uses.
+func splitBatch() -> Int32 {
+    var count = 0
+    while let line = readLine(strippingNewline: true) {
+        func refusal(_ reason: String) -> JSONValue { .object([("error", .string("line \(count + 1): \(reason)"))]) }
+        let answer: JSONValue
+        do {
+            if let text = try JSONValue.parse(line).stringValue {
+                answer = .array(SentenceSplitter.split(text).map { .string($0) })
+            } else {
+                answer = refusal("expected a JSON string (one text per line)")
+            }
+        } catch {
+            answer = refusal("\(error)")
+        }
+        print(answer.serialized())
+        fflush(stdout)  // one answer per text as it comes: the caller may hold the pipe open and ask one at a time
+        count += 1
+    }
+    log("split \(count) texts")
+    return 0
+}
+
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 if options.split {
     let input = FileHandle.standardInput.readDataToEndOfFile()
@@ -188,6 +220,9 @@ if options.split {
     let chunks = SentenceSplitter.split(String(decoding: input, as: UTF8.self))
     print(JSONValue.array(chunks.map { .string($0) }).serialized())
     exit(0)
+}
+if options.splitBatch {
+    exit(splitBatch())
 }
 if options.tokens { printTokens(options) }
 log(options.engine == "scripted" ? "engine scripted (SIMULATED: its timings and audio are not Kokoro measurements)"

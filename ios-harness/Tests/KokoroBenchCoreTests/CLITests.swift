@@ -75,9 +75,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(lines.first ?? ""), .array(SentenceSplitter.split(text).map { .string($0) }))
     }
 
+    func testSplitBatchModeAnswersEveryLineInOrder() throws {
+        let texts = ["Mr. Smith met Dr. Jones. They talked.\n\nNew paragraph", "", "Hi \u{1B}[31mthere\u{0}. Ok.",
+                     String(repeating: "word ", count: 200)]
+        let input = texts.map { JSONValue.string($0).serialized() }.joined(separator: "\n")
+            + "\nnot json\n42\n" + #""A lone \ud800 surrogate. Goes.""# + "\n"
+        let (status, lines, err) = try runCLI(["--split-batch"], input: input)
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(lines.count, texts.count + 3, "one answer per input line")
+        for (text, line) in zip(texts, lines) {
+            XCTAssertEqual(try JSONValue.parse(line), .array(SentenceSplitter.split(text).map { .string($0) }))
+        }
+        XCTAssertNotNil(try JSONValue.parse(lines[texts.count])["error"]?.stringValue)
+        XCTAssertTrue(try JSONValue.parse(lines[texts.count + 1])["error"]?.stringValue?.contains("JSON string") ?? false)
+        XCTAssertEqual(try JSONValue.parse(lines[texts.count + 2]), .array([.string("A lone  surrogate."), .string("Goes.")]))
+        XCTAssertTrue(err.contains("split 7 texts"))
+    }
+
     func testBadFlagsExit2() throws {
         XCTAssertEqual(try runCLI(["--stdio", "--fault", "explode", "--fault-after-chunks", "1"], input: "").0, 2)
         XCTAssertEqual(try runCLI(["--engine", "mlx", "--stdio"], input: "").0, 2)
         XCTAssertEqual(try runCLI([], input: "").0, 2)
+        XCTAssertEqual(try runCLI(["--split", "--split-batch"], input: "").0, 2)
     }
 }
