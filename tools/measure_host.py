@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from pytest_kokoro.harness import model_files  # noqa: E402
 from pytest_kokoro.devices.subprocess import host_device  # noqa: E402
-from pytest_kokoro.core.sentences import SPLIT_STRATEGIES, split_sentences, split_text  # noqa: E402
+from pytest_kokoro.core.sentences import SPLIT_STRATEGIES, split_sentences  # noqa: E402
 from pytest_kokoro.core.texts import BUILTIN_TEXTS, REFERENCE_DEFAULT_TEXT  # noqa: E402
 
 SAMPLE_RATE = 24000
@@ -86,7 +86,8 @@ class HarnessMethod:
                 "audio": r["audio_duration"], "chunks": r["chunk_count"],
                 "per_chunk": r["per_sentence_inference"], "host_wall_time": outcome.host_wall_time,
                 "gapless_start": r["gapless_start_time"], "stall_count": r["stall_count"],
-                "stall_time": r["playback_stall_time"], "chunk_samples": r["chunk_samples"]}
+                "stall_time": r["playback_stall_time"], "chunk_samples": r["chunk_samples"],
+                "chunk_texts": [c["text"] for c in outcome.chunks], "adaptive_pace": r["adaptive_pace"]}
 
     def close(self) -> None:
         self.client.shutdown()
@@ -245,7 +246,8 @@ def strategies(texts: dict[str, str], rounds: int, logs: Path) -> dict[str, Any]
                              "inference_vs_sentences": stats([r["inference"] / s["inference"] - 1 for r, s in
                                                                zip(rows[name], rows["sentences"])])}
                       for name in SPLIT_STRATEGIES}
-            out[text_id] = {"text": text, "chunks": {name: split_text(text, name) for name in SPLIT_STRATEGIES},
+            # The chunks the harness cut (adaptive's depend on the pace it measured before T1).
+            out[text_id] = {"text": text, "chunks": {name: rows[name][0]["chunk_texts"] for name in SPLIT_STRATEGIES},
                             "rounds": rows, "summary": summary, "paired": paired}
     finally:
         harness.close()
@@ -295,6 +297,9 @@ def strategies_report(measured: dict[str, Any], cost: dict[str, Any]) -> str:
                 f"{s['stall_count']['median']:.0f} ({s['stall_count']['max']:.0f}) | {fmt(s['stall_time'])} | "
                 f"{fmt(s['inference'])} | {s['inference']['median'] / sentences_inference - 1:+.1%} "
                 f"({p['inference_vs_sentences']['median']:+.1%}) | {fmt(s['rtf'])} |")
+        paces = {json.dumps(r["adaptive_pace"], sort_keys=True) for r in m["rounds"]["adaptive"]}
+        lines += ["", "adaptive cut: " + " / ".join(f"`{c}`" for c in m["chunks"]["adaptive"]),
+                  f"with the pace it measured before T1 (µs): {', '.join(sorted(paces))}"]
         lines.append("")
     lines += ["### Fixed cost of one model call", "",
               f"Least squares over {len(cost['points'])} calls: seconds = {cost['intercept']:.3f} + "

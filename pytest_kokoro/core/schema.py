@@ -50,6 +50,17 @@ class ReferenceResult(BaseModel):
     sample_rate: int
 
 
+class AdaptivePace(BaseModel):
+    """The device's pace the ``adaptive`` split planned with (core/pace.py), in microseconds."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    compute_us_per_chunk: int
+    compute_us_per_char: int
+    audio_us_per_chunk: int
+    audio_us_per_char: int
+
+
 class HarnessResult(ReferenceResult):
     """A result written by a pytest-kokoro harness: the reference keys, then these, then any the plugin adds."""
 
@@ -82,6 +93,8 @@ class HarnessResult(ReferenceResult):
     gapless_start_time: float
     cold_time_to_first_audio: float | None
     played_chunk_starts: list[float] | None
+    # Only a run split ``adaptive`` measures it (docs/protocol.md "Split strategies"); null on the others.
+    adaptive_pace: AdaptivePace | None
 
 
 HARNESS_EXTRA_KEYS = tuple(k for k in HarnessResult.model_fields if k not in REFERENCE_KEYS)

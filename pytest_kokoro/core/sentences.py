@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pytest_kokoro.core.pace import DEFAULT_PACE, Pace
+
 MAX_CHUNK_CHARS = 350
 SPLIT_NAME = "sentences"
 
@@ -86,23 +88,18 @@ _CLAUSE_ENDS = frozenset(",;:")
 # adaptive: the first chunk is the first clause when it has at most this many words, else its first words.
 ADAPTIVE_FIRST_CLAUSE_MAX_WORDS = 5
 ADAPTIVE_FIRST_WORDS = 3
-# adaptive's model of speech and of the device, in integer milliseconds so that Python and Swift cut identically.
-# Audio: Kokoro-82M at speed 1.0 speaks about 17 characters a second and pads every chunk with silence (fitted on
-# the host, docs/performance.md). Compute: the host's int8 model on a quiet machine, with a margin.
-ADAPTIVE_AUDIO_MS_PER_CHUNK = 900
-ADAPTIVE_AUDIO_MS_PER_CHAR = 59
-ADAPTIVE_COMPUTE_MS_PER_CHUNK = 300
-ADAPTIVE_COMPUTE_MS_PER_CHAR = 20
 
 
-def split_text(text: str, strategy: str = SPLIT_NAME, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
-    """The chunks of ``text`` under one of SPLIT_STRATEGIES; every chunk is at most ``max_chars`` code points."""
+def split_text(text: str, strategy: str = SPLIT_NAME, max_chars: int = MAX_CHUNK_CHARS,
+               pace: Pace = DEFAULT_PACE) -> list[str]:
+    """The chunks of ``text`` under one of SPLIT_STRATEGIES; every chunk is at most ``max_chars`` code points.
+    ``pace`` is the device's, measured before T1 (core/pace.py); only ``adaptive`` uses it."""
     if strategy == "sentences":
         return split_sentences(text, max_chars)
     if strategy == "clauses":
         return split_clauses(text, max_chars)
     if strategy == "adaptive":
-        return split_adaptive(text, max_chars)
+        return split_adaptive(text, max_chars, pace)
     if strategy == "whole":
         return split_whole(text, max_chars)
     raise ValueError(f"unknown split strategy {strategy!r}; known: {', '.join(SPLIT_STRATEGIES)}")
@@ -132,9 +129,11 @@ def split_whole(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
     return chunks
 
 
-def split_adaptive(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
-    """A short first chunk for the earliest audio, then chunks as long as the modelled device can synthesize before
-    the audio queued ahead of them runs out (clauses packed whole, a clause cut at words when none fits)."""
+def split_adaptive(text: str, max_chars: int = MAX_CHUNK_CHARS, pace: Pace = DEFAULT_PACE) -> list[str]:
+    """A short first chunk for the earliest audio, then chunks as long as the device, at ``pace``, can synthesize
+    before the audio queued ahead of them runs out (clauses packed whole, a clause cut at words when none fits, a
+    whole clause when not even its first word fits: a stall is certain then, and one call per word would make it
+    longer)."""
     units = split_clauses(text, max_chars)
     if not units:
         return []
@@ -144,10 +143,10 @@ def split_adaptive(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
         units[0] = units[0][first_cut:]
     else:
         chunks = [units.pop(0)]
-    ready = _compute_ms(chunks[0])
-    queue_end = ready + _audio_ms(chunks[0])
+    ready = pace.compute_us(len(chunks[0]))
+    queue_end = ready + pace.audio_us(len(chunks[0]))
     while units:
-        budget = min(max_chars, max(0, queue_end - ready - ADAPTIVE_COMPUTE_MS_PER_CHUNK) // ADAPTIVE_COMPUTE_MS_PER_CHAR)
+        budget = min(max_chars, pace.max_chars(queue_end - ready))
         chunk = ""
         while units and len(joined := f"{chunk} {units[0]}" if chunk else units[0]) <= budget:
             chunk = joined
@@ -158,18 +157,10 @@ def split_adaptive(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
             units[0] = units[0][cut:].lstrip()
             if not units[0]:
                 units.pop(0)
-        ready += _compute_ms(chunk)
-        queue_end = max(queue_end, ready) + _audio_ms(chunk)
+        ready += pace.compute_us(len(chunk))
+        queue_end = max(queue_end, ready) + pace.audio_us(len(chunk))
         chunks.append(chunk)
     return chunks
-
-
-def _audio_ms(chunk: str) -> int:
-    return ADAPTIVE_AUDIO_MS_PER_CHUNK + ADAPTIVE_AUDIO_MS_PER_CHAR * len(chunk)
-
-
-def _compute_ms(chunk: str) -> int:
-    return ADAPTIVE_COMPUTE_MS_PER_CHUNK + ADAPTIVE_COMPUTE_MS_PER_CHAR * len(chunk)
 
 
 def _word_start(text: str, count: int) -> int | None:
@@ -185,9 +176,6 @@ def _word_start(text: str, count: int) -> int | None:
 
 def _word_cut(text: str, limit: int) -> int:
     """Where to cut ``text`` (stripped, longer than ``limit``) so the head is the most words within ``limit`` code
-    points: the last whitespace at an index <= limit, else the first whitespace (one word even over the limit)."""
-    spaces = [i for i in range(1, len(text)) if text[i].isspace()]
-    within = [i for i in spaces if i <= limit]
-    if within:
-        return within[-1]
-    return spaces[0] if spaces else len(text)
+    points: the last whitespace at an index <= limit, else the end (the whole text, when not even one word fits)."""
+    within = [i for i in range(1, min(limit, len(text) - 1) + 1) if text[i].isspace()]
+    return within[-1] if within else len(text)

@@ -26,7 +26,8 @@ from pytest_kokoro.core.metrics import (SAMPLE_RATE, NoAudioError, derive_metric
                                         time_to_first_audible)
 from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
 from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
-from pytest_kokoro.core.sentences import split_text
+from pytest_kokoro.core.pace import PACE_PROBES, Pace, fit_pace
+from pytest_kokoro.core.sentences import clean_text, split_text
 
 HARNESS_NAME = "pytest_kokoro.harness"
 WARMUP_TEXT = "Hi."
@@ -41,6 +42,7 @@ class Harness:
         self.memory = PeakMemoryMeter()
         self._platform = {"platform": platform.system(), "device_model": platform.machine(),
                           "os_version": platform.release()}
+        self._paces: dict[tuple[str, str, float], Pace] = {}
 
     def handle_line(self, line: bytes) -> bool:
         """Serve one request line; False once the harness should exit."""
@@ -100,6 +102,10 @@ class Harness:
         if request.warmup:
             self.engine.synthesize(request.variant, WARMUP_TEXT, voice, request.voice, request.speed)
         setup_time = time.perf_counter() - setup_start  # the harness's own calibration is no wait a user feels
+        pace = None
+        if request.split == "adaptive":
+            pace = self._pace(request, voice)
+            chunks = split_text(request.text, request.split, pace=pace)
         calibration_time = measure_calibration()
         self.memory.reset()
         times: list[float] = []
@@ -146,9 +152,23 @@ class Harness:
             "cold_time_to_first_audio": setup_time + metrics.time_to_first_audio if load["cold"] else None,
             # The host harness has no audio player: only the iPhone app reports when chunks really played.
             "played_chunk_starts": None,
+            "adaptive_pace": pace.as_json() if pace else None,
             "onnxruntime_version": self.engine.onnxruntime_version,
         }
         self.emit({"type": "done", "id": run_id, "result": result})
+
+    def _pace(self, request: Request, voice: np.ndarray) -> Pace:
+        """This device's pace for ``adaptive`` (core/pace.py): the PACE_PROBES synthesized untimed, once per
+        variant, voice and speed in this process, so every round of a case cuts its text the same way."""
+        key = (request.variant, request.voice, request.speed)
+        if key not in self._paces:
+            probes = []
+            for text in PACE_PROBES:
+                started = time.perf_counter()
+                samples = self.engine.synthesize(request.variant, text, voice, request.voice, request.speed)
+                probes.append((len(clean_text(text)), time.perf_counter() - started, samples.size / SAMPLE_RATE))
+            self._paces[key] = fit_pace(probes)
+        return self._paces[key]
 
 
 def read_lines(stream: IO[bytes], limit: int = protocol.MAX_LINE_BYTES):

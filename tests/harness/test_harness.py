@@ -8,7 +8,9 @@ import pytest
 from pytest_kokoro.harness.server import Harness
 from pytest_kokoro.core.metrics import invariant_problems
 from pytest_kokoro.core.protocol import decode_audio, encode
+from pytest_kokoro.core.pace import PACE_PROBES, Pace
 from pytest_kokoro.core.schema import validate_result
+from pytest_kokoro.core.sentences import split_text
 from tests.support.scripted_engine import ScriptedEngine
 
 
@@ -47,6 +49,21 @@ def test_warmup_and_voice_come_before_the_clock():
     engine.calls.clear()
     serve(engine, run("Hello there.", warmup=False))
     assert engine.calls == ["voice jf_alpha", "synthesize Hello there."]
+
+
+def test_an_adaptive_run_measures_the_pace_once_before_the_clock_and_cuts_with_it():
+    engine = ScriptedEngine()  # SIMULATED: no model, so the pace it measures is near zero (a very fast device)
+    text = "Hello, this is a benchmark test of the Kokoro text-to-speech system. We are testing quantization."
+    events = serve(engine, run(text, split="adaptive"), run(text, "r2", split="adaptive"), run(text, "r3"))
+    probes = [f"synthesize {p}" for p in PACE_PROBES]
+    assert engine.calls[:5] == ["load int8", "voice jf_alpha", "synthesize Hi.", *probes]
+    assert engine.calls.count(probes[0]) == 1, "one pace per variant, voice and speed in a harness process"
+    first, second, sentences = [e["result"] for e in events if e["type"] == "done"]
+    validate_result(first)
+    assert first["adaptive_pace"] == second["adaptive_pace"] and sentences["adaptive_pace"] is None
+    chunks = [e["text"] for e in events if e["type"] == "chunk" and e["id"] == "r1"]
+    assert chunks == split_text(text, "adaptive", pace=Pace.from_json(first["adaptive_pace"]))
+    assert chunks[0] == "Hello," and len(chunks) == 2, "a fast device gets the rest in one chunk"
 
 
 def test_second_run_is_warm_with_zero_load_time():

@@ -59,6 +59,8 @@ public struct BenchmarkResult: Codable, Equatable {
     public var coldTimeToFirstAudio: Double?
     /// When a real audio player (the app's AVAudioEngine) started each chunk, seconds since T1; nil without one.
     public var playedChunkStarts: [Double]?
+    /// The device's pace the `adaptive` split planned with (Pace.swift); nil for the other strategies.
+    public var adaptivePace: Pace?
     /// Engine- or device-specific keys written after all of the above, in this order.
     public var extras: [(String, JSONValue)] = []
 
@@ -77,7 +79,7 @@ public struct BenchmarkResult: Codable, Equatable {
         case calibrationTime = "calibration_time", playback
         case chunkSamples = "chunk_samples", playbackStallTime = "playback_stall_time", stallCount = "stall_count"
         case gaplessStartTime = "gapless_start_time", coldTimeToFirstAudio = "cold_time_to_first_audio"
-        case playedChunkStarts = "played_chunk_starts"
+        case playedChunkStarts = "played_chunk_starts", adaptivePace = "adaptive_pace"
     }
 
     /// Every key this struct writes before `extras`, in order.
@@ -147,6 +149,7 @@ public struct BenchmarkResult: Codable, Equatable {
             ("playback_stall_time", .double(playbackStallTime)), ("stall_count", .int(stallCount)),
             ("gapless_start_time", .double(gaplessStartTime)), ("cold_time_to_first_audio", opt(coldTimeToFirstAudio)),
             ("played_chunk_starts", playedChunkStarts.map { .array($0.map { .double($0) }) } ?? .null),
+            ("adaptive_pace", adaptivePace?.json ?? .null),
         ]
         pairs.append(contentsOf: extras)
         return .object(pairs)
@@ -222,6 +225,8 @@ public struct BenchmarkResult: Codable, Equatable {
             }
             playedChunkStarts = starts
         }
+        let pace = try value("adaptive_pace")
+        if pace != .null { adaptivePace = try Pace(json: pace) }
     }
 
     // MARK: Codable (same keys; order is the encoder's business)
@@ -265,6 +270,7 @@ public struct BenchmarkResult: Codable, Equatable {
         gaplessStartTime = try c.decode(Double.self, forKey: .gaplessStartTime)
         coldTimeToFirstAudio = try c.decodeIfPresent(Double.self, forKey: .coldTimeToFirstAudio)
         playedChunkStarts = try c.decodeIfPresent([Double].self, forKey: .playedChunkStarts)
+        adaptivePace = try c.decodeIfPresent(Pace.self, forKey: .adaptivePace)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -297,6 +303,7 @@ public struct BenchmarkResult: Codable, Equatable {
         try c.encode(gaplessStartTime, forKey: .gaplessStartTime)
         try c.encode(coldTimeToFirstAudio, forKey: .coldTimeToFirstAudio)
         try c.encode(playedChunkStarts, forKey: .playedChunkStarts)
+        try c.encode(adaptivePace, forKey: .adaptivePace)
     }
 }
 

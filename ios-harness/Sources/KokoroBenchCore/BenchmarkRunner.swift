@@ -38,6 +38,8 @@ public final class BenchmarkRunner {
     public var playbackActive: () -> Bool = { false }
     public private(set) var loadedVariant: String?
     private var loadedInfo: VariantInfo?
+    /// The `adaptive` split's pace per variant, voice and speed, measured once per runner (`measurePace`).
+    private var paces: [String: Pace] = [:]
     public static let warmupText = "Hi."
     public static let audibleThreshold: Float = 0.01
 
@@ -113,7 +115,7 @@ public final class BenchmarkRunner {
         guard ProtocolCodec.speedRange.contains(request.speed) else {
             throw HarnessError(.badValue, "speed \(request.speed) is outside 0.5-2.0")
         }
-        let chunks = request.split.split(request.text)
+        var chunks = request.split.split(request.text)
         guard !chunks.isEmpty else {
             throw HarnessError(.emptyText, "the text has nothing to say once cleaned (empty, whitespace or control "
                 + "characters only); send text with words in it")
@@ -134,6 +136,12 @@ public final class BenchmarkRunner {
         }
         // The harness's own calibration below is no part of what a user waits for: cold TTFA leaves it out.
         let setupTime = setup.elapsed()
+        var pace: Pace?
+        if request.split == .adaptive {
+            let measured = try measurePace(request)
+            chunks = request.split.split(request.text, pace: measured)
+            pace = measured
+        }
         // After the warm-up (or right away without one), before the memory reset and T1: never timed with the run.
         let calibrationTime = calibrate()
         memory.resetPeak()
@@ -198,7 +206,28 @@ public final class BenchmarkRunner {
         var played = result.withPlayback(times: times, samples: chunkSamples)
         played.coldTimeToFirstAudio = load.cold ? setupTime + ttfa : nil
         played.playedChunkStarts = player?.playedChunkStarts(runID: request.id, chunkCount: chunks.count)
+        played.adaptivePace = pace
         return played
+    }
+
+    /// This device's pace for `adaptive` (Pace.swift): the probes synthesized untimed, after the warm-up and before
+    /// T1, once per variant, voice and speed in this runner, so every round of a case cuts its text the same way.
+    func measurePace(_ request: RunRequest) throws -> Pace {
+        let key = "\(request.variant)|\(request.voice)|\(request.speed)"
+        if let known = paces[key] { return known }
+        var probes: [(chars: Int, compute: Double, audio: Double)] = []
+        for text in Pace.probes {
+            let watch = Stopwatch()
+            let audio: [Float]
+            do { audio = try engine.synthesize(text, voice: request.voice, speed: request.speed) } catch {
+                throw HarnessError.wrap(error, context: "measuring the device's pace for the adaptive split failed")
+            }
+            probes.append((SentenceSplitter.clean(text).unicodeScalars.count, watch.elapsed(),
+                           Double(audio.count) / Double(engine.info.sampleRate)))
+        }
+        let pace = try Pace.fit(probes)
+        paces[key] = pace
+        return pace
     }
 }
 

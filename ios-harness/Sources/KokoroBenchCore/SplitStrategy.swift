@@ -17,19 +17,14 @@ public enum SplitStrategy: String, CaseIterable, Equatable {
     /// adaptive: the first chunk is the first clause when it has at most this many words, else its first words.
     public static let adaptiveFirstClauseMaxWords = 5
     public static let adaptiveFirstWords = 3
-    /// adaptive's model of speech and of the device, in integer milliseconds so Python and Swift cut identically
-    /// (docs/protocol.md "Split strategies" says where the numbers come from).
-    public static let adaptiveAudioMsPerChunk = 900
-    public static let adaptiveAudioMsPerChar = 59
-    public static let adaptiveComputeMsPerChunk = 300
-    public static let adaptiveComputeMsPerChar = 20
 
-    /// The chunks of `text` under this strategy; [] when nothing is left to say.
-    public func split(_ text: String, maxChars: Int = SentenceSplitter.maxChunkChars) -> [String] {
+    /// The chunks of `text` under this strategy; [] when nothing is left to say. `pace` is the device's, measured
+    /// before T1 (Pace.swift); only `adaptive` uses it.
+    public func split(_ text: String, maxChars: Int = SentenceSplitter.maxChunkChars, pace: Pace = .default) -> [String] {
         switch self {
         case .sentences: return SentenceSplitter.split(text, maxChars: maxChars)
         case .clauses: return SplitStrategy.clauses(text, maxChars: maxChars)
-        case .adaptive: return SplitStrategy.adaptive(text, maxChars: maxChars)
+        case .adaptive: return SplitStrategy.adaptive(text, maxChars: maxChars, pace: pace)
         case .whole: return SplitStrategy.whole(text, maxChars: maxChars)
         }
     }
@@ -63,7 +58,10 @@ public enum SplitStrategy: String, CaseIterable, Equatable {
         return chunks.map(SentenceSplitter.string)
     }
 
-    static func adaptive(_ text: String, maxChars: Int) -> [String] {
+    /// A short first chunk, then chunks the device at `pace` synthesizes before the queued audio runs out: clauses
+    /// packed whole, a clause cut at words when none fits, a whole clause when not even its first word fits (a stall
+    /// is certain then, and one call per word would make it longer).
+    static func adaptive(_ text: String, maxChars: Int, pace: Pace) -> [String] {
         var units = clauses(text, maxChars: maxChars).map { Array($0.unicodeScalars) }
         guard !units.isEmpty else { return [] }
         var chunks: [[Unicode.Scalar]]
@@ -74,10 +72,10 @@ public enum SplitStrategy: String, CaseIterable, Equatable {
         } else {
             chunks = [units.removeFirst()]
         }
-        var ready = computeMs(chunks[0].count)
-        var queueEnd = ready + audioMs(chunks[0].count)
+        var ready = pace.computeUs(chunks[0].count)
+        var queueEnd = ready + pace.audioUs(chunks[0].count)
         while !units.isEmpty {
-            let budget = min(maxChars, max(0, queueEnd - ready - adaptiveComputeMsPerChunk) / adaptiveComputeMsPerChar)
+            let budget = min(maxChars, pace.maxChars(queueEnd - ready))
             var chunk: [Unicode.Scalar] = []
             while let unit = units.first {
                 let joined = chunk.isEmpty ? unit : chunk + [" "] + unit
@@ -91,15 +89,12 @@ public enum SplitStrategy: String, CaseIterable, Equatable {
                 units[0] = SentenceSplitter.lstrip(Array(units[0][cut...]))
                 if units[0].isEmpty { units.removeFirst() }
             }
-            ready += computeMs(chunk.count)
-            queueEnd = max(queueEnd, ready) + audioMs(chunk.count)
+            ready += pace.computeUs(chunk.count)
+            queueEnd = max(queueEnd, ready) + pace.audioUs(chunk.count)
             chunks.append(chunk)
         }
         return chunks.map(SentenceSplitter.string)
     }
-
-    static func audioMs(_ chars: Int) -> Int { adaptiveAudioMsPerChunk + adaptiveAudioMsPerChar * chars }
-    static func computeMs(_ chars: Int) -> Int { adaptiveComputeMsPerChunk + adaptiveComputeMsPerChar * chars }
 
     /// The index where word `count + 1` starts; nil when the text has `count` words or fewer.
     static func wordStart(_ s: [Unicode.Scalar], count: Int) -> Int? {
@@ -112,14 +107,12 @@ public enum SplitStrategy: String, CaseIterable, Equatable {
     }
 
     /// Where to cut so the head is the most words within `limit` code points: the last whitespace at an index
-    /// <= limit, else the first whitespace (one word even over the limit), else the end.
+    /// <= limit, else the end (the whole text, when not even one word fits).
     static func wordCut(_ s: [Unicode.Scalar], limit: Int) -> Int {
-        var first: Int?
         var lastWithin: Int?
-        for i in s.indices.dropFirst() where SentenceSplitter.isSpace(s[i]) {
-            if first == nil { first = i }
-            if i <= limit { lastWithin = i }
+        for i in s.indices.dropFirst() where i <= limit && SentenceSplitter.isSpace(s[i]) {
+            lastWithin = i
         }
-        return lastWithin ?? first ?? s.count
+        return lastWithin ?? s.count
     }
 }

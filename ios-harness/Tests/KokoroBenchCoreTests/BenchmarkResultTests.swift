@@ -25,7 +25,7 @@ final class BenchmarkResultTests: XCTestCase {
             last = found.upperBound
         }
         XCTAssertTrue(line.contains("\"thermal_state_before\": null"), "optional extras are null, not missing")
-        XCTAssertEqual(keys.last, "played_chunk_starts", "the last harness extra key")
+        XCTAssertEqual(keys.last, "adaptive_pace", "the last harness extra key")
         XCTAssertEqual(r.jsonValue["playback"], .bool(false), "the scripted runner plays nothing")
         XCTAssertGreaterThan(try XCTUnwrap(r.jsonValue["calibration_time"]?.numberValue), 0)
     }
@@ -45,8 +45,12 @@ final class BenchmarkResultTests: XCTestCase {
     func testSpecTypesHold() throws {
         let spec = try SpecFiles.load("result_keys.json")
         let entries = try XCTUnwrap(spec["reference_keys"]?.arrayValue) + XCTUnwrap(spec["harness_extra_keys"]?.arrayValue)
-        let r = try BenchmarkRunner(engine: ScriptedEngine()).run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "8bit"))
+        // adaptive_pace is null on a sentences run and an object on an adaptive one: both must match the spec.
+        for split in [SplitStrategy.sentences, .adaptive] {
+        let r = try BenchmarkRunner(engine: ScriptedEngine()).run(
+            RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "8bit", split: split))
         let json = r.jsonValue
+        XCTAssertEqual(json["adaptive_pace"] == .null, split != .adaptive)
         for e in entries {
             let name = try XCTUnwrap(e["name"]?.stringValue)
             let type = try XCTUnwrap(e["type"]?.stringValue)
@@ -59,9 +63,10 @@ final class BenchmarkResultTests: XCTestCase {
             case .bool: ok = type == "boolean"
             case .array: ok = type.hasPrefix("array")
             case .null: ok = type.hasSuffix("|null")
-            case .object: ok = false
+            case .object: ok = type.hasPrefix("object")
             }
             XCTAssertTrue(ok, "\(name) is \(v), spec says \(type)")
+        }
         }
     }
 

@@ -10,10 +10,9 @@ final class SplitStrategyTests: XCTestCase {
         let adaptive = try XCTUnwrap(spec["adaptive"])
         XCTAssertEqual(adaptive["first_clause_max_words"]?.intValue, SplitStrategy.adaptiveFirstClauseMaxWords)
         XCTAssertEqual(adaptive["first_words"]?.intValue, SplitStrategy.adaptiveFirstWords)
-        XCTAssertEqual(adaptive["audio_ms_per_chunk"]?.intValue, SplitStrategy.adaptiveAudioMsPerChunk)
-        XCTAssertEqual(adaptive["audio_ms_per_char"]?.intValue, SplitStrategy.adaptiveAudioMsPerChar)
-        XCTAssertEqual(adaptive["compute_ms_per_chunk"]?.intValue, SplitStrategy.adaptiveComputeMsPerChunk)
-        XCTAssertEqual(adaptive["compute_ms_per_char"]?.intValue, SplitStrategy.adaptiveComputeMsPerChar)
+        XCTAssertEqual(adaptive["margin_percent"]?.intValue, Pace.marginPercent)
+        XCTAssertEqual(try XCTUnwrap(adaptive["probes"]?.arrayValue).compactMap { $0.stringValue }, Pace.probes)
+        XCTAssertEqual(try Pace(json: XCTUnwrap(adaptive["default_pace"])), Pace.default)
         let cases = try XCTUnwrap(spec["cases"]?.arrayValue)
         XCTAssertGreaterThanOrEqual(cases.count, 12, "the spec file lost its cases")
         for c in cases {
@@ -25,6 +24,32 @@ final class SplitStrategyTests: XCTestCase {
                 XCTAssertEqual(strategy.split(text), expected, "case '\(name)', strategy \(strategy)")
             }
         }
+    }
+
+    func testAdaptiveCutsForThePaceItIsGiven() throws {
+        let spec = try SpecFiles.load("split_strategies.json")
+        let cases = try XCTUnwrap(spec["pace_cases"]?.arrayValue)
+        XCTAssertGreaterThanOrEqual(cases.count, 3)
+        for c in cases {
+            let name = c["name"]?.stringValue ?? "?"
+            let pace = try Pace(json: XCTUnwrap(c["pace"], name))
+            let expected = try XCTUnwrap(c["chunks"]?.arrayValue, name).compactMap { $0.stringValue }
+            XCTAssertEqual(SplitStrategy.adaptive.split(try XCTUnwrap(c["text"]?.stringValue), pace: pace), expected, name)
+            XCTAssertEqual(try Pace(json: pace.json), pace, "adaptive_pace round-trips")
+        }
+    }
+
+    func testThePaceIsTheLineThroughTheTwoProbes() throws {
+        let spec = try SpecFiles.load("split_strategies.json")
+        for c in try XCTUnwrap(spec["fit_cases"]?.arrayValue) {
+            let name = c["name"]?.stringValue ?? "?"
+            let probes = try XCTUnwrap(c["probes"]?.arrayValue, name).map { p -> (chars: Int, compute: Double, audio: Double) in
+                let v = try XCTUnwrap(p.arrayValue, name)
+                return (try XCTUnwrap(v[0].intValue), try XCTUnwrap(v[1].numberValue), try XCTUnwrap(v[2].numberValue))
+            }
+            XCTAssertEqual(try Pace.fit(probes), try Pace(json: XCTUnwrap(c["pace"], name)), name)
+        }
+        XCTAssertThrowsError(try Pace.fit([(9, 0.7, 1.4), (9, 0.8, 1.4)]))
     }
 
     func testSentencesIsTheReferenceRule() throws {
@@ -51,6 +76,26 @@ final class SplitStrategyTests: XCTestCase {
             "The harbor was quiet before dawn. Fishing boats rocked gently against the pier, their lanterns still lit.")
         XCTAssertEqual(chunks.first, "The harbor was")
         XCTAssertGreaterThan(chunks[1].count, chunks[0].count)
+    }
+
+    func testAnAdaptiveRunMeasuresThePaceOnceBeforeTheClockAndCutsWithIt() throws {
+        // SIMULATED engine: it sleeps 5 ms a call and 0.5 ms a character, a device far faster than the host.
+        let engine = ScriptedEngine()
+        let runner = BenchmarkRunner(engine: engine)
+        let text = "Hello, this is a benchmark test of the Kokoro text-to-speech system. We are testing quantization."
+        var chunks: [String] = []
+        let first = try runner.run(RunRequest(id: "r1", text: text, voice: "af_heart", variant: "bf16", split: .adaptive),
+                                   onChunk: { event, _ in chunks.append(event.text) })
+        let probes = Pace.probes.map { "synthesize:\($0)" }
+        let timed = try XCTUnwrap(engine.calls.firstIndex(of: "willStartTimedRun"))
+        XCTAssertEqual(Array(engine.calls[..<timed].suffix(2)), probes, "the probes run after the warm-up, before T1")
+        let pace = try XCTUnwrap(first.adaptivePace)
+        XCTAssertEqual(chunks, SplitStrategy.adaptive.split(text, pace: pace))
+        XCTAssertEqual(chunks.first, "Hello,")
+        let second = try runner.run(RunRequest(id: "r2", text: text, voice: "af_heart", variant: "bf16", split: .adaptive))
+        XCTAssertEqual(second.adaptivePace, pace)
+        XCTAssertEqual(engine.calls.filter { $0 == probes[0] }.count, 1, "one pace per variant, voice and speed")
+        XCTAssertNil(try runner.run(RunRequest(id: "r3", text: text, voice: "af_heart", variant: "bf16")).adaptivePace)
     }
 
     func testTheRunRequestCarriesTheStrategy() throws {
