@@ -2,7 +2,8 @@
 
 - The host front end (cleaning, splitting, phonemizing with espeak-ng, tokenizing): every text ends in chunks the
   model accepts (at most 510 tokens each) or in a typed text error; nothing else is raised.
-- The Python and Swift splitters agree on every text (one KokoroBenchHarness --split-batch process for all).
+- The Python and Swift splitters agree on every text, under every split strategy, adaptive with a random device
+  pace (one KokoroBenchHarness --split-batch process for all).
 
     pytest benchmarks/test_fuzz_front_end.py --kokoro-fuzz-profile=ci|nightly     # nightly: 10,000 texts each
 
@@ -13,9 +14,11 @@ import shutil
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_kokoro.core import protocol
-from pytest_kokoro.core.sentences import split_sentences
+from pytest_kokoro.core.pace import Pace
+from pytest_kokoro.core.sentences import SPLIT_STRATEGIES, split_sentences, split_text
 from pytest_kokoro.devices.subprocess import swift_harness_binary
 from pytest_kokoro.fuzz.front_end import SwiftSplitter, front_end_problems, host_front_end
 from pytest_kokoro.fuzz.profiles import profile_settings
@@ -25,6 +28,11 @@ from pytest_kokoro.plugin import RUN_KEY, fail
 from pytest_kokoro.plugin.options import option
 
 pytestmark = pytest.mark.kokoro_fuzz
+
+
+# Devices from a phone 20x faster than the host to one far slower than real time, in the pace's microseconds.
+PACES = st.builds(Pace, compute_us_per_chunk=st.integers(0, 3_000_000), compute_us_per_char=st.integers(1, 200_000),
+                  audio_us_per_chunk=st.integers(0, 2_000_000), audio_us_per_char=st.integers(1, 150_000))
 
 
 def settings_for(request, level):
@@ -66,10 +74,14 @@ def test_python_and_swift_splitters_agree(request):
         texts = []
 
         @fuzz_settings
-        @given(text=fuzz_texts())
-        def splitters_agree(text):
+        @given(text=fuzz_texts(), strategy=st.sampled_from([None, *SPLIT_STRATEGIES]), pace=PACES)
+        def splitters_agree(text, strategy, pace):
             texts.append(text)
-            assert splitter.split(text) == split_sentences(protocol.as_received(text)), repr(text)
+            if strategy is None:  # the sentence rule, as the Swift harness splits a run
+                assert splitter.split(text) == split_sentences(protocol.as_received(text)), repr(text)
+            else:
+                expected = split_text(protocol.as_received(text), strategy, pace=pace)
+                assert splitter.split(text, strategy, pace) == expected, (repr(text), strategy, pace)
 
         splitters_agree()
         print(f"{len(texts)} texts through both splitters")

@@ -22,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
 def pytest_run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "-p", "no:cacheprovider",
                            "-q", *args], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env})
@@ -35,10 +39,12 @@ def main() -> int:
     parser.add_argument("--texts", default="short")
     parser.add_argument("--slowdown", type=float, default=0.2)
     parser.add_argument("--mode", choices=["stored", "ab"], default="stored")
+    parser.add_argument("--gate", default=None, help="passed as --kokoro-gate (default: the plugin's default gate)")
     args = parser.parse_args()
     store = tempfile.mkdtemp(prefix="kokoro-gate-trials-")
     common = ["--kokoro-rounds", str(args.rounds), "--kokoro-texts", args.texts, "--kokoro-baselines-dir", store,
-              "--kokoro-results-dir", str(ROOT / "results" / "gate-trials")]
+              "--kokoro-results-dir", str(ROOT / "results" / "gate-trials"),
+              *(["--kokoro-gate", args.gate] if args.gate else [])]
     trials = []
     baseline_harness = f"env -u PYTEST_KOKORO_INJECT_SLOWDOWN {sys.executable} -m pytest_kokoro.harness"
     for attempt in range(args.tries):
@@ -52,16 +58,26 @@ def main() -> int:
         for label, env in (("A/A", {}), (f"+{args.slowdown:.0%}", {"PYTEST_KOKORO_INJECT_SLOWDOWN": str(args.slowdown)})):
             code, out = pytest_run([*common, *gate], env)
             gates = [line for line in out.splitlines() if line.startswith("gate ") or "regressed" in line]
-            trials.append({"try": attempt, "kind": label, "failed": code != 0, "gates": gates})
-            print(f"try {attempt} {label:>5}: {'FAILED' if code else 'passed'}")
+            trials.append({"try": attempt, "kind": label, "failed": code != 0, "gates": gates, "uptime": uptime(),
+                           "tail": out[-2000:] if code else ""})
+            print(f"try {attempt} {label:>5}: {'FAILED' if code else 'passed'}   ({trials[-1]['uptime']})", flush=True)
             for line in gates:
                 print("   ", line)
     summary = {kind: sum(t["failed"] for t in trials if t["kind"] == kind) for kind in dict.fromkeys(t["kind"] for t in trials)}
     print("failures per kind (of", args.tries, "tries):", summary)
+    print("95% Clopper-Pearson:", {kind: [round(x, 3) for x in clopper_pearson(n, args.tries)]
+                                   for kind, n in summary.items()})
     out = ROOT / "results" / f"gate_trials_{args.mode}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "trials": trials, "failures": summary}, indent=2))
     return 0
+
+
+def clopper_pearson(k: int, n: int) -> tuple[float, float]:
+    from scipy.stats import binomtest
+
+    interval = binomtest(k, n).proportion_ci(method="exact")
+    return interval.low, interval.high
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from pytest_kokoro.core import protocol
+from pytest_kokoro.core.pace import Pace
 from pytest_kokoro.core.sentences import split_sentences
 from pytest_kokoro.fuzz.profiles import TEXT_ERROR_CODES
 from pytest_kokoro.harness.onnx_engine import MAX_TOKENS, EngineError, OnnxKokoroEngine
@@ -56,10 +57,13 @@ class SwiftSplitter:
         self._process = subprocess.Popen([str(binary), "--split-batch"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
-    def split(self, text: str) -> list[str]:
+    def split(self, text: str, strategy: str | None = None, pace: Pace | None = None) -> list[str]:
+        """The Swift chunks of ``text``: the sentence rule, or ``strategy`` (adaptive with ``pace``)."""
         # ensure_ascii: every non-ASCII character escaped; lone surrogates as \\uXXXX, which the Swift reader drops
         # as the protocol does (so compare with split_sentences(protocol.as_received(text))).
-        self._process.stdin.write(json.dumps(text).encode("ascii") + b"\n")
+        request = text if strategy is None else {"text": text, "split": strategy,
+                                                 **({"pace": pace.as_json()} if pace else {})}
+        self._process.stdin.write(json.dumps(request).encode("ascii") + b"\n")
         self._process.stdin.flush()
         line = self._process.stdout.readline()
         if not line:

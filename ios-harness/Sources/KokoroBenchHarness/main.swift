@@ -39,9 +39,11 @@ usage: KokoroBenchHarness (--stdio | --listen PORT) [options]
                            | close (close the event stream and exit 0)
   --split                  no server: read text on stdin, write its chunks as one JSON array line on stdout
                            (the shared sentence rule; lets the Python tests compare the Swift and Python splitters)
-  --split-batch            no server: read JSON Lines on stdin, one JSON string (a text) per line, and write one
-                           line per text: its chunks as a JSON array, or {"error": "..."} for a line that is not a
-                           JSON string. Thousands of texts in one process (differential fuzzing, docs/fuzzing.md)
+  --split-batch            no server: read JSON Lines on stdin, one text per line, and write one line per text:
+                           its chunks as a JSON array, or {"error": "..."} for a line it cannot read. A line is a
+                           JSON string (the sentence rule) or {"text": ..., "split": ..., "pace": {...}} (a split
+                           strategy, adaptive with the given pace). Thousands of texts in one process
+                           (differential fuzzing, docs/fuzzing.md)
   --help
 """
 
@@ -189,18 +191,23 @@ func serveTCP(_ o: Options, port: Int) -> Int32 {
 
 /// `--split-batch`: one output line per input line, in order, so the caller can zip texts with their chunks (or
 /// keep the process open and send one text at a time, as the hypothesis differential test does).
-/// The JSON reader is the protocol's (lone-surrogate escapes dropped, as in a `run` request), and the splitter is
-/// the public `SentenceSplitter.split`, the one every harness run uses.
+/// The JSON reader is the protocol's (lone-surrogate escapes dropped, as in a `run` request), and the splitters are
+/// the public `SentenceSplitter.split` and `SplitStrategy.split`, the ones every harness run uses.
 func splitBatch() -> Int32 {
     var count = 0
     while let line = readLine(strippingNewline: true) {
         func refusal(_ reason: String) -> JSONValue { .object([("error", .string("line \(count + 1): \(reason)"))]) }
         let answer: JSONValue
         do {
-            if let text = try JSONValue.parse(line).stringValue {
+            let value = try JSONValue.parse(line)
+            if let text = value.stringValue {
                 answer = .array(SentenceSplitter.split(text).map { .string($0) })
+            } else if let text = value["text"]?.stringValue, let name = value["split"]?.stringValue {
+                guard let strategy = SplitStrategy(rawValue: name) else { throw HarnessError(.badValue, "unknown split '\(name)'") }
+                let pace = try value["pace"].map { try Pace(json: $0) } ?? .default
+                answer = .array(strategy.split(text, pace: pace).map { .string($0) })
             } else {
-                answer = refusal("expected a JSON string (one text per line)")
+                answer = refusal("expected a JSON string or {\"text\", \"split\", \"pace\"} (one text per line)")
             }
         } catch {
             answer = refusal("\(error)")
