@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 
 from pytest_kokoro.devices.client import HarnessError, HarnessFault
-from pytest_kokoro.fuzz.texts import fuzz_texts
 from pytest_kokoro.fuzz.profiles import EVENT_TIMEOUT, error_problems, profile_settings, result_problems
+from pytest_kokoro.fuzz.texts import fuzz_texts
 from pytest_kokoro.plugin import RUN_KEY, fail
 from pytest_kokoro.plugin.options import option
 from pytest_kokoro.runner.session import UNAVAILABLE_CODES, CaseFailed

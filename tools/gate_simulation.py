@@ -32,8 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pytest_kokoro.gates.spec import parse_gate_spec  # noqa: E402
-from pytest_kokoro.gates.statistics import (both_measurements, clopper_pearson, holm_batch,  # noqa: E402
-                                            paired_p, unpaired_p)
+from pytest_kokoro.gates.statistics import both_measurements, clopper_pearson, holm_batch, paired_p, unpaired_p  # noqa: E402
 
 THRESHOLDS = {"rtf": 0.10, "ttfa": 0.15}  # the default gate; --gate changes it
 ALPHA = 0.01

@@ -50,10 +50,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_kokoro.harness import model_files  # noqa: E402
-from pytest_kokoro.devices.subprocess import host_device  # noqa: E402
 from pytest_kokoro.core.sentences import SPLIT_STRATEGIES, split_sentences  # noqa: E402
 from pytest_kokoro.core.texts import BUILTIN_TEXTS, REFERENCE_DEFAULT_TEXT  # noqa: E402
+from pytest_kokoro.devices.subprocess import host_device  # noqa: E402
+from pytest_kokoro.harness import model_files  # noqa: E402
 
 SAMPLE_RATE = 24000
 VOICE = "jf_alpha"

@@ -14,11 +14,11 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from pytest_kokoro.devices.base import DeviceSpec
 from pytest_kokoro.benchmark.adapter import benchmark_entries
 from pytest_kokoro.core.jsonfile import claim_new_path, write_json_atomically
-from pytest_kokoro.runner.results import device_facts
+from pytest_kokoro.devices.base import DeviceSpec
 from pytest_kokoro.runner.records import Case, CaseRecord
+from pytest_kokoro.runner.results import device_facts
 
 WORKER_OUTPUT_KEY = "kokoro"
 

@@ -13,10 +13,10 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 
 from pytest_kokoro.core import protocol
-from pytest_kokoro.devices.client import HarnessError, RunOutcome
 from pytest_kokoro.core.metrics import invariant_problems
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
 from pytest_kokoro.core.sentences import split_sentences
+from pytest_kokoro.devices.client import HarnessError, RunOutcome
 
 PROFILES = {"ci": 25, "nightly": 500}  # profile -> max_examples (through a harness with the real model)
 # Examples per fuzz level: what one example costs decides how many a profile affords.

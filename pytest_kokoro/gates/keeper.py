@@ -24,8 +24,15 @@ from typing import Any
 from pytest_kokoro.gates.baselines import BaselineError, BaselineStore, DeviceIdentity
 from pytest_kokoro.gates.spec import GateSpec, calibrated, metric_values
 from pytest_kokoro.gates.statistics import holm, rounds_needed, smallest_p
-from pytest_kokoro.gates.verdicts import (IMPROVEMENT, REGRESSION, UNCHANGED, Comparison, Verdict, compare_paired,
-                                          compare_unpaired)
+from pytest_kokoro.gates.verdicts import (
+    IMPROVEMENT,
+    REGRESSION,
+    UNCHANGED,
+    Comparison,
+    Verdict,
+    compare_paired,
+    compare_unpaired,
+)
 
 
 @dataclass(frozen=True)

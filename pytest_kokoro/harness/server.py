@@ -21,13 +21,12 @@ import numpy as np
 from pytest_kokoro import __version__
 from pytest_kokoro.core import protocol
 from pytest_kokoro.core.calibration import measure_calibration
-from pytest_kokoro.harness.memory import PeakMemoryMeter
-from pytest_kokoro.core.metrics import (SAMPLE_RATE, NoAudioError, derive_metrics, replay_playback,
-                                        time_to_first_audible)
-from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
-from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
+from pytest_kokoro.core.metrics import SAMPLE_RATE, NoAudioError, derive_metrics, replay_playback, time_to_first_audible
 from pytest_kokoro.core.pace import PACE_PROBES, Pace, fit_pace
+from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
 from pytest_kokoro.core.sentences import clean_text, split_text
+from pytest_kokoro.harness.memory import PeakMemoryMeter
+from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
 
 HARNESS_NAME = "pytest_kokoro.harness"
 WARMUP_TEXT = "Hi."

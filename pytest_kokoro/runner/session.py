@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
-from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.core.metrics import audio_problems, invariant_problems
-from pytest_kokoro.runner.results import ResultsWriter
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
+from pytest_kokoro.devices.base import Device, DeviceError
+from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
 from pytest_kokoro.runner.records import Case, CaseRecord, Settings
+from pytest_kokoro.runner.results import ResultsWriter
 
 # Error codes that mean "this case cannot run here" (skip, with the harness's instructions), not "broken".
 UNAVAILABLE_CODES = frozenset({"missing_file"})

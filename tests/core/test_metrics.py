@@ -3,8 +3,14 @@ import math
 import numpy as np
 import pytest
 
-from pytest_kokoro.core.metrics import (NoAudioError, audio_problems, derive_metrics, invariant_problems,
-                                   plausible_duration, time_to_first_audible)
+from pytest_kokoro.core.metrics import (
+    NoAudioError,
+    audio_problems,
+    derive_metrics,
+    invariant_problems,
+    plausible_duration,
+    time_to_first_audible,
+)
 
 
 def result_from(times, samples, load=0.5):

@@ -4,8 +4,8 @@ import re
 import pytest
 
 from pytest_kokoro.core import protocol
-from pytest_kokoro.harness.server import read_lines
 from pytest_kokoro.core.protocol import ProtocolError, parse_event, parse_request
+from pytest_kokoro.harness.server import read_lines
 from tests.conftest import ROOT, load_spec
 
 EXAMPLES = load_spec("protocol_examples.json")

@@ -2,8 +2,14 @@ import json
 
 import pytest
 
-from pytest_kokoro.core.schema import (HARNESS_EXTRA_KEYS, REFERENCE_KEYS, ResultsFileError, load_results_file,
-                                  results_json_schema, validate_result)
+from pytest_kokoro.core.schema import (
+    HARNESS_EXTRA_KEYS,
+    REFERENCE_KEYS,
+    ResultsFileError,
+    load_results_file,
+    results_json_schema,
+    validate_result,
+)
 from tests.conftest import ROOT, SHARED_FIXTURES, load_spec
 
 KEYS = load_spec("result_keys.json")

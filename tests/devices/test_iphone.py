@@ -18,14 +18,13 @@ from pymobiledevice3 import exceptions as pmd
 from pymobiledevice3.dtx.exceptions import DTXNsError, DTXProtocolError
 from pymobiledevice3.dtx.ns_types import NSError
 
+from pytest_kokoro.devices.base import DeviceError
 from pytest_kokoro.devices.iphone import device as iphone
 from pytest_kokoro.devices.iphone import errors
-from pytest_kokoro.devices.base import DeviceError
-from pytest_kokoro.devices.subprocess import swift_harness_binary
 from pytest_kokoro.devices.iphone.device import IPhoneDevice
 from pytest_kokoro.devices.iphone.services import AppInfo, DeviceFacts, Pymobiledevice3Services
+from pytest_kokoro.devices.subprocess import swift_harness_binary
 from tests.conftest import results_of
-
 from tests.support.usbmuxd_standin import FakePhone, UsbmuxdStandIn
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from pytest_kokoro.fuzz import texts as ft
 from pytest_kokoro.core import protocol
 from pytest_kokoro.devices.client import HarnessError, RunOutcome
+from pytest_kokoro.fuzz import texts as ft
 from pytest_kokoro.fuzz.profiles import MAX_EXAMPLES_ENV, error_problems, profile_settings, result_problems
 from pytest_kokoro.harness.server import Harness
 from tests.support.scripted_engine import ScriptedEngine

@@ -9,8 +9,16 @@ import pytest
 from pytest_kokoro.gates.baselines import BaselineStore, DeviceIdentity
 from pytest_kokoro.gates.keeper import GateKeeper, GateSetupError
 from pytest_kokoro.gates.spec import GateSpec, parse_gate_spec
-from pytest_kokoro.gates.verdicts import (IMPROVEMENT, PAIRED_TEST, REGRESSION, UNCHANGED, UNPAIRED_TEST, Comparison,
-                                          compare_paired, compare_unpaired)
+from pytest_kokoro.gates.verdicts import (
+    IMPROVEMENT,
+    PAIRED_TEST,
+    REGRESSION,
+    UNCHANGED,
+    UNPAIRED_TEST,
+    Comparison,
+    compare_paired,
+    compare_unpaired,
+)
 
 
 def keeper(tmp_path, spec: GateSpec | None = None, paired: bool = True, cases: int = 1) -> GateKeeper:

@@ -14,8 +14,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pytest_kokoro.gates.statistics import (both_measurements, clopper_pearson, holm, holm_batch, paired_p,
-                                            rounds_needed, smallest_p, unpaired_p)
+from pytest_kokoro.gates.statistics import (
+    both_measurements,
+    clopper_pearson,
+    holm,
+    holm_batch,
+    paired_p,
+    rounds_needed,
+    smallest_p,
+    unpaired_p,
+)
 
 
 def lognormal(rng, median, spread, size):

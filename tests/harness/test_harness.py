@@ -5,12 +5,12 @@ import sys
 import numpy as np
 import pytest
 
-from pytest_kokoro.harness.server import Harness
 from pytest_kokoro.core.metrics import invariant_problems
-from pytest_kokoro.core.protocol import decode_audio, encode
 from pytest_kokoro.core.pace import PACE_PROBES, Pace
+from pytest_kokoro.core.protocol import decode_audio, encode
 from pytest_kokoro.core.schema import validate_result
 from pytest_kokoro.core.sentences import split_text
+from pytest_kokoro.harness.server import Harness
 from tests.support.scripted_engine import ScriptedEngine
 
 

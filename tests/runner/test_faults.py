@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from pytest_kokoro.devices.subprocess import SubprocessDevice
-from pytest_kokoro.runner.results import ResultsWriter
 from pytest_kokoro.runner.records import Case, Settings
+from pytest_kokoro.runner.results import ResultsWriter
 from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable, KokoroSession
 from tests.conftest import ROOT, results_of
 

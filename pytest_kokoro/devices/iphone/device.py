@@ -22,14 +22,31 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pytest_kokoro import __version__
-from pytest_kokoro.devices.client import HarnessClient, HarnessError, RunOutcome, StreamLink
 from pytest_kokoro.devices.base import DeviceSettings, DeviceSpec
-from pytest_kokoro.devices.iphone.errors import (BUNDLE_ID, AppNotServingError, AppOutdatedError, IPhoneError,
-                                                 LaunchFailedError, NoPhoneError, PhoneNotFoundError,
-                                                 PhoneNotTrustedError, SeveralPhonesError, app_not_installed,
-                                                 developer_mode_off, disk_image_not_mounted, explain)
-from pytest_kokoro.devices.iphone.services import (RESULTS_FOLDER, AppInfo, DeviceFacts, PhoneServices,
-                                                   Pymobiledevice3Services, same_udid)
+from pytest_kokoro.devices.client import HarnessClient, HarnessError, RunOutcome, StreamLink
+from pytest_kokoro.devices.iphone.errors import (
+    BUNDLE_ID,
+    AppNotServingError,
+    AppOutdatedError,
+    IPhoneError,
+    LaunchFailedError,
+    NoPhoneError,
+    PhoneNotFoundError,
+    PhoneNotTrustedError,
+    SeveralPhonesError,
+    app_not_installed,
+    developer_mode_off,
+    disk_image_not_mounted,
+    explain,
+)
+from pytest_kokoro.devices.iphone.services import (
+    RESULTS_FOLDER,
+    AppInfo,
+    DeviceFacts,
+    PhoneServices,
+    Pymobiledevice3Services,
+    same_udid,
+)
 
 MIN_HARNESS_VERSION = "0.1.0"
 T = TypeVar("T")

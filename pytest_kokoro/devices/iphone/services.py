@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-
 # house_arrest with VendDocuments exposes the app's Documents folder at this AFC path.
 RESULTS_FOLDER = "/Documents/benchmark_results"
 
