@@ -62,7 +62,7 @@ DEFAULT_PACE = Pace(compute_us_per_chunk=410_000, compute_us_per_char=32_000,
 
 
 def fit_pace(probes: list[tuple[int, float, float]]) -> Pace:
-    """The line through two probes, each (code points, compute seconds, audio seconds), shortest first.
+    """The line through the shortest and the longest probe, each (code points, compute seconds, audio seconds).
 
     A slope that noise made zero or negative becomes 1 µs a character; an intercept below zero becomes 0."""
     (n1, c1, a1), (n2, c2, a2) = sorted(probes)[:1] + sorted(probes)[-1:]
