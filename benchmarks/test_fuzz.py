@@ -38,6 +38,8 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
     except (HarnessFault, CaseFailed) as error:
         fail(f"the harness fails on a plain sentence: {error}")
 
+    answered = {"result": 0, "error": 0}
+
     @fuzz_settings
     @given(text=fuzz_texts())
     def odd_text_is_answered(text):
@@ -50,8 +52,10 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
             fault = str(error)
         except HarnessError as error:
             problems = error_problems(error, text)
+            answered["error"] += 1
         else:
             problems = result_problems(outcome, text)
+            answered["result"] += 1
         assert not fault, fault
         try:
             kokoro_session.harness().ping(timeout)
@@ -61,3 +65,5 @@ def test_odd_texts_never_break_the_harness(kokoro_session, request):
         assert not problems, f"{first.variant}/{first.voice} on {text!r}:\n" + "\n".join(problems)
 
     odd_text_is_answered()
+    print(f"{sum(answered.values())} texts through the {kokoro_session.settings.device_label} harness: "
+          f"{answered['result']} results, {answered['error']} typed errors, a pong after each")
