@@ -20,6 +20,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pytest_kokoro.gates.statistics import clopper_pearson  # noqa: E402  (a tool run from the checkout)
 
 
 def uptime() -> str:
@@ -71,13 +74,6 @@ def main() -> int:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "trials": trials, "failures": summary}, indent=2))
     return 0
-
-
-def clopper_pearson(k: int, n: int) -> tuple[float, float]:
-    from scipy.stats import binomtest
-
-    interval = binomtest(k, n).proportion_ci(method="exact")
-    return interval.low, interval.high
 
 
 if __name__ == "__main__":
