@@ -64,10 +64,12 @@ def test_a_dead_splitter_is_reported_with_the_text(tmp_path):
 
 FRONT_END = (ROOT / "benchmarks" / "test_fuzz_front_end.py").read_text()
 # A splitter with a bug the differential test must find: it never splits and never cleans.
+# Speaks --split-batch as the real CLI does (a JSON string, or {"text", "split", "pace"}), and is wrong: one chunk.
 WRONG_SPLITTER = f"""#!{sys.executable}
 import json, sys
 for line in sys.stdin:
-    text = json.loads(line).strip()
+    request = json.loads(line)
+    text = (request if isinstance(request, str) else request["text"]).strip()
     print(json.dumps([text] if text else []), flush=True)
 """
 
