@@ -93,6 +93,9 @@ def plugin_options() -> tuple[Option, ...]:
                "times rounds without it", default=True, action="flag"),
         Option("--kokoro-wav", bool, "write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)",
                default=False, action="flag"),
+        Option("--kokoro-benchmark-table", bool, "also print pytest-benchmark's own table for kokoro cases (its "
+               "times are the harness's inference times; its JSON is written either way)", default=False,
+               action="flag"),
         Option("--kokoro-results-dir", str, "where results, WAVs and harness logs go", default="results",
                metavar="DIR"),
         Option("--kokoro-report", str, "write one self-contained HTML report of this run's results to PATH at the "

@@ -49,6 +49,7 @@ class KokoroRun:
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing
         self.step_down: list[tuple[str, Any]] = []  # cases failed by Holm's later steps at the end of the run
         self.report_line: str | None = None
+        self.skipped: list[tuple[str, str]] = []  # (case or tests, why), said in the summary without -rs
 
     def label(self, engine: str | None) -> str:
         """The device's label; with several engines in the run, the engine's name beside it."""
@@ -138,6 +139,33 @@ class KokoroRun:
         return {"kokoro_device": device_facts(self.settings.device_label, self.session.hello),
                 **self.kind.machine_info(self.factory.facts, self.writer.results)}
 
+    # -- before anything runs --------------------------------------------------------------------------------------
+    def preflight(self, cases: int) -> list[str]:
+        """Everything that would stop the run later, found now that the cases are known and before any round:
+        folders that cannot be written, a missing install, a baseline that is not there or broken, a gate that
+        could never fail with these rounds. Each problem names the option or the fix."""
+        report = option(self.config, "kokoro_report")
+        found = [_writable_folder(self.results_dir, "--kokoro-results-dir"),
+                 _writable_folder(Path(report).parent, "--kokoro-report") if report else None,
+                 *(self.kind.preflight(self.device_settings, engine) for engine in dict.fromkeys(self.engines))]
+        problems = [problem for problem in found if problem]
+        if problems:
+            return list(dict.fromkeys(problems))
+        baseline = option(self.config, "kokoro_baseline")
+        if baseline:
+            from pytest_kokoro.gates.baselines import BaselineError
+
+            try:
+                self.keeper.store.check(baseline)
+            except BaselineError as error:
+                problems.append(f"--kokoro-baseline {baseline}: {error}")
+        if self.ab_command or baseline:
+            self.keeper.set_family(cases)
+            problem = self.keeper.rounds_problem(self.settings.rounds)
+            if problem:
+                problems.append(problem)
+        return problems
+
     # -- the end of the run ----------------------------------------------------------------------------------------
     def finish(self, session: pytest.Session) -> None:
         """The session's last jobs, in order: gates, baseline, the xdist hand-over (a worker) or the report."""
@@ -193,6 +221,18 @@ class KokoroRun:
         except ReportInputError as error:
             self.report_line = f"report not written: {error}"
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        except OSError as error:  # the folder became read-only or full after the preflight
+            self.report_line = (f"report not written: --kokoro-report {target}: {error.strerror or error}; the results "
+                                f"are safe in {results_path}: python -m pytest_kokoro.report {results_path} -o PATH")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def abort(self) -> None:
+        """Ctrl-C or SIGTERM: every harness of the run stops now."""
+        sessions = [self._session, *self.__dict__.get("engine_sessions", {}).values(),
+                    self.__dict__.get("ab_baseline")]
+        for session in sessions:
+            if session is not None:
+                session.abort()
 
     def close(self) -> None:
         if self._session is not None:
@@ -201,3 +241,18 @@ class KokoroRun:
             session.close()
         if "ab_baseline" in self.__dict__ and self.ab_baseline is not None:
             self.ab_baseline.close()
+
+
+def _writable_folder(folder: Path, flag: str) -> str | None:
+    """None when ``folder`` exists (or can be made) and a file can be written in it; else what is wrong."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return (f"{flag}: cannot write in {str(folder) or '.'} ({reason}); choose a folder you can write to, e.g. "
+                f"{flag} /tmp/kokoro")
+    return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_kokoro.plugin.options import option
 from pytest_kokoro.plugin.run import KokoroRun
-from pytest_kokoro.report.terminal import SummaryFacts
+from pytest_kokoro.report.terminal import SummaryFacts, advice
 
 NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
                 "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
@@ -23,7 +24,9 @@ def summary_facts(run: KokoroRun, benchmark_active: bool) -> SummaryFacts:
         judgements=[(case_id, j.message) for case_id, js in run.keeper.judgements.items() for j in js],
         step_down=[(case_id, j.message) for case_id, j in run.step_down],
         saved=list(run.keeper.saved), baseline_refused=run.baseline_refused,
-        faults=list(run.session.faults))
+        faults=list(run.session.faults), skipped=list(run.skipped),
+        advice=advice([r for records, _, _ in sessions for r in records], report=bool(option(run.config, "kokoro_report")),
+                      baseline=bool(option(run.config, "kokoro_baseline") or run.keeper.save_as or run.ab_command)))
 
 
 def workers_summary_facts(run: KokoroRun, merger: Any) -> SummaryFacts:

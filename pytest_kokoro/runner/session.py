@@ -37,13 +37,21 @@ class KokoroSession:
         self.faults: list[str] = []
         self.hello: dict[str, Any] = {}
         self._loaded_variant: str | None = None
+        self._device_refused: str | None = None  # the device itself could not be used: said once, not retried
 
     def harness(self) -> HarnessClient:
+        if self._device_refused is not None:
+            raise CaseFailed(f"the {self.settings.device_label} harness could not start in an earlier case of this "
+                             f"run, and is not tried again: {self._device_refused.splitlines()[0]}")
         if self.client is None:
             try:
                 self.device = self._make_device()
                 self.client = self.device.start(self.settings.timeout)
-            except (DeviceError, HarnessFault, HarnessError) as error:
+            except DeviceError as error:
+                self._discard()
+                self._device_refused = str(error)
+                raise CaseFailed(f"cannot start the {self.settings.device_label} harness: {error}") from error
+            except (HarnessFault, HarnessError) as error:
                 self._discard()
                 raise CaseFailed(f"cannot start the {self.settings.device_label} harness: {error}") from error
             self.hello = self.client.hello
@@ -127,6 +135,14 @@ class KokoroSession:
                 problems.append(f"{outcome.audio.size} audio samples received, the result says {result['samples']}")
             problems += audio_problems(outcome.audio, case.text)
         return problems
+
+    def abort(self) -> None:
+        """Stop the harness now, without waiting for the round it is in (Ctrl-C, SIGTERM): every finished round is
+        already in the results file."""
+        device = self.device
+        if device is not None:
+            getattr(device, "abort", device.stop)()
+        self._discard()
 
     def close(self) -> None:
         client = self.client
