@@ -70,6 +70,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     cases = sum(1 for item in session.items if "kokoro_case" in getattr(item, "fixturenames", ()))
     if run is None or not cases or session.config.option.collectonly:
         return
+    run.plan_order([(item.nodeid, item.callspec.params["kokoro_case"]) for item in session.items
+                    if "kokoro_case" in getattr(getattr(item, "callspec", None), "params", {})])
     problems = run.preflight(cases)
     if not problems:
         return
@@ -102,6 +104,25 @@ def kokoro_session(request: pytest.FixtureRequest):
         run.close()
 
 
+def _terminal_line(config: pytest.Config):
+    """A function that writes a line to the terminal from inside a test (a cooldown's progress): around pytest's
+    output capture, as its live logging does; None without a terminal reporter."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return None
+
+    def say(text: str) -> None:
+        if capture is None:
+            reporter.write_line(text)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
+            reporter.write_line(text)
+
+    return say
+
+
 def _raise_keyboard_interrupt(signum, frame) -> NoReturn:
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
@@ -131,18 +152,21 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session):
     and hand the timings to pytest-benchmark (when it is active)."""
     from pytest_kokoro.benchmark.adapter import feed_benchmark, mark_unmeasured
     from pytest_kokoro.gates.keeper import GateSetupError
-    from pytest_kokoro.runner.cases import BudgetError, CaseRunner
+    from pytest_kokoro.runner.cases import BudgetError
     from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable
 
     run = request.config.stash[RUN_KEY]
     benchmark = request.getfixturevalue("benchmark") if request.config.pluginmanager.has_plugin("benchmark") else None
     budget = request.node.get_closest_marker("kokoro_budget")
 
+    say = _terminal_line(request.config)
+
     def run_case(case: Case) -> CaseRecord:
-        runner = CaseRunner(run.session_for(case), run.keeper, run.ab_baseline)
+        runner = run.case_runner(case, say)
         try:
             try:
-                outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None)
+                first = run.first_measurement(case, request.node.nodeid, say)
+                outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None, first)
             except CaseUnavailable as error:
                 run.skipped.append((case.id, str(error)))
                 pytest.skip(str(error))

@@ -20,6 +20,9 @@ from pytest_kokoro.devices.registry import kind as device_kind
 from pytest_kokoro.plugin.options import build_cases, device_settings, device_spec, engines, option
 from pytest_kokoro.runner.records import Case, Settings
 
+# --kokoro-ab-baseline=same: the A/A check (docs/gates.md).
+AA_CHECK = "same"
+
 
 class KokoroRun:
     def __init__(self, config: pytest.Config):
@@ -50,6 +53,12 @@ class KokoroRun:
         self.step_down: list[tuple[str, Any]] = []  # cases failed by Holm's later steps at the end of the run
         self.report_line: str | None = None
         self.skipped: list[tuple[str, str]] = []  # (case or tests, why), said in the summary without -rs
+        self.cases_by_nodeid: dict[str, Case] = {}
+        self.interleaved: Any = None  # runner.order.InterleavedGroups when rounds are interleaved
+        self.order_note: str | None = None
+        from pytest_kokoro.runner.session import RunLog
+
+        self.log = RunLog()
 
     def label(self, engine: str | None) -> str:
         """The device's label; with several engines in the run, the engine's name beside it."""
@@ -84,7 +93,7 @@ class KokoroRun:
             from pytest_kokoro.runner.session import KokoroSession
 
             self._session = KokoroSession(self.settings, self.factory, self.writer,
-                                          arm="candidate" if self.ab_command else None)
+                                          arm="candidate" if self.ab_command else None, log=self.log)
         return self._session
 
     @functools.cached_property
@@ -95,7 +104,7 @@ class KokoroRun:
         sessions = {}
         for engine in self.engines[1:]:
             settings = Settings(**{**self.settings.__dict__, "device_label": self.label(engine)})
-            sessions[engine] = KokoroSession(settings, self._open(engine), self.writer)
+            sessions[engine] = KokoroSession(settings, self._open(engine), self.writer, log=self.log)
         return sessions
 
     def session_for(self, case: Case):
@@ -118,8 +127,11 @@ class KokoroRun:
         from pytest_kokoro.runner.session import KokoroSession
 
         settings = Settings(**{**self.settings.__dict__, "device_label": f"{self.device.label} A/B baseline"})
-        return KokoroSession(settings, baseline_factory(self.ab_command, self.device_settings, settings.device_label),
-                             self.writer, arm="baseline")
+        if self.ab_command == AA_CHECK:  # the A/A check: a second harness of the very same device and engine
+            make = self._open(self.engines[0])
+        else:
+            make = baseline_factory(self.ab_command, self.device_settings, settings.device_label)
+        return KokoroSession(settings, make, self.writer, arm="baseline", log=self.log)
 
     @functools.cached_property
     def keeper(self):
@@ -138,6 +150,40 @@ class KokoroRun:
 
         return {"kokoro_device": device_facts(self.settings.device_label, self.session.hello),
                 **self.kind.machine_info(self.factory.facts, self.writer.results)}
+
+    # -- the order of rounds -------------------------------------------------------------------------------------
+    def plan_order(self, items: list[tuple[str, Case]]) -> None:
+        """The collected cases are known: interleave the rounds of compared cases (runner/order.py) unless
+        --kokoro-order=grouped, or a pytest-xdist worker (its share of the cases is not known in advance)."""
+        from pytest_kokoro.runner.order import InterleavedGroups
+
+        self.cases_by_nodeid = dict(items)
+        groups = InterleavedGroups(self.settings.rounds)
+        for nodeid, case in items:
+            groups.add(case, nodeid)
+        chosen = option(self.config, "kokoro_order")
+        if chosen == "grouped" or not groups.compares():
+            return
+        if self.worker_id is not None:
+            self.order_note = ("rounds run grouped, case by case: under pytest-xdist a worker does not know its share "
+                               "of the cases in advance")
+            return
+        self.interleaved = groups
+
+    def case_runner(self, case: Case, say=None):
+        from pytest_kokoro.runner.cases import CaseRunner
+        from pytest_kokoro.runner.order import Cooldown
+
+        seconds = option(self.config, "kokoro_cooldown")
+        cooldown = Cooldown(seconds, say) if seconds and say is not None else (Cooldown(seconds) if seconds else None)
+        return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown)
+
+    def first_measurement(self, case: Case, nodeid: str, say=None):
+        """The case's first measurement when its rounds are interleaved with others', else None (measured alone)."""
+        if self.interleaved is None:
+            return None
+        return self.interleaved.first_measurement(
+            case, nodeid, lambda other: (self.cases_by_nodeid[other], self.case_runner(self.cases_by_nodeid[other], say)))
 
     # -- before anything runs --------------------------------------------------------------------------------------
     def preflight(self, cases: int) -> list[str]:

@@ -90,6 +90,7 @@ class SummaryFacts:
     baseline_refused: str | None = None
     faults: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    pairs: list[str] = field(default_factory=list)  # A/B: the arms compared pair by pair
     advice: list[str] = field(default_factory=list)
     title: str = "kokoro"
 
@@ -112,6 +113,8 @@ def summary_sections(facts: SummaryFacts) -> list[Section]:
         main.add(facts.report_line, red=facts.report_line.startswith("report not written"))
     if facts.benchmark_missing:
         main.add(facts.benchmark_missing)
+    for line in facts.pairs:
+        main.add(line)
     for case_id, message in facts.judgements:
         main.add(f"gate {case_id}: {message}")
     for case_id, message in facts.step_down:

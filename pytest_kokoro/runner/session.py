@@ -24,11 +24,20 @@ class CaseFailed(Exception):
     """A case could not be measured, or its measurement broke a rule; the message says which and why."""
 
 
+class RunLog:
+    """What ran last in this run, across every session (engines, A/B arms): each round records the one before it,
+    so an order effect (heat, caches, a harness that ran just before) can be seen in the results."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+
 class KokoroSession:
     def __init__(self, settings: Settings, make_device: Callable[[], Device], writer: ResultsWriter,
-                 arm: str | None = None):
+                 arm: str | None = None, log: RunLog | None = None):
         self.settings = settings
         self.arm = arm  # "baseline" / "candidate" in an interleaved A/B run, else None
+        self.log = log if log is not None else RunLog()
         self._make_device = make_device
         self.writer = writer
         self.device: Device | None = None
@@ -66,8 +75,11 @@ class KokoroSession:
         if device is not None:
             device.stop()
 
-    def run_round(self, case: Case, round_index: int, nodeid: str) -> tuple[RunOutcome, list[str]]:
-        """Run one timed round and keep its result on disk; returns it with the rules it broke (maybe none)."""
+    def run_round(self, case: Case, round_index: int, nodeid: str,
+                  order: dict[str, Any] | None = None) -> tuple[RunOutcome, list[str]]:
+        """Run one timed round and keep its result on disk; returns it with the rules it broke (maybe none).
+        ``order``: where the round stood in the run's order (docs/results.md, "Order keys")."""
+        previous = self.log.last
         client = self.harness()
         try:
             self._switch_variant(client, case.variant)
@@ -87,6 +99,8 @@ class KokoroSession:
                   "host_wall_time": outcome.host_wall_time}
         if self.arm is not None:
             result["arm"] = self.arm
+        result.update({"order": "grouped", "order_position": 0, **(order or {}), "previous_round": previous})
+        self.log.last = f"{case.id}{f' ({self.arm})' if self.arm else ''} round {round_index}"
         problems = self.check(result, outcome, case)
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
