@@ -203,7 +203,9 @@ def pytest_benchmark_group_stats(config: pytest.Config, benchmarks, group_by):
     outliers of an inference time) are not what a speech engineer reads; the kokoro summary below is."""
     groups = yield
     run = _started(config)
-    if run is None or option(config, "kokoro_benchmark_table"):
+    asked = option(config, "kokoro_benchmark_table") or any(
+        config.getoption(name, None) for name in ("benchmark_compare", "benchmark_columns"))
+    if run is None or asked:  # a pytest-benchmark option of the table's own asks for the table
         return groups
     ours = {r.nodeid for s in run.all_sessions() for r in s.records.values()}
     kept = [(name, [b for b in group if b.get("fullname") not in ours]) for name, group in groups]

@@ -131,7 +131,12 @@ class KokoroSession:
         self._discard()
 
     def _switch_variant(self, client: HarnessClient, variant: str) -> None:
-        """One variant in memory at a time, as the reference's run-all does: release the last before the next."""
+        """One variant in memory at a time, as the reference's run-all does: release the last before the next. A
+        variant the harness does not have (its hello lists what it has) is refused by the run itself: the loaded one
+        stays, so an unavailable case interleaved between two others costs them no reload."""
+        offered = client.hello.get("variants")
+        if isinstance(offered, list) and variant not in offered:
+            return
         if self._loaded_variant not in (None, variant):
             client.unload(self._loaded_variant)
         self._loaded_variant = variant
