@@ -80,6 +80,8 @@ class KokoroSession:
         if self.arm is not None:
             result["arm"] = self.arm
         problems = self.check(result, outcome, case)
+        # Kept in the file, so a report can mark the round and leave it out of medians (docs/results.md).
+        result["broken_rules"] = list(problems)
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
