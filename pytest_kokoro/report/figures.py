@@ -103,7 +103,7 @@ def comparison_figure(groups: dict[str, dict[str, list[dict[str, Any]]]], metric
         ax.set_xlim(-0.6, len(variants) - 0.4)
         ax.grid(axis="y", alpha=0.3)
     figure.tight_layout()
-    _legend_below(figure, axes, title="device (run); hatched: SIMULATED" if any("SIMULATED" in s for s in sources)
+    _legend_below(figure, axes, title="device; hatched: SIMULATED" if any("SIMULATED" in s for s in sources)
                   else "device")
     return figure
 

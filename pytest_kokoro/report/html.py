@@ -61,7 +61,7 @@ def _rounds_note(group: list[dict[str, Any]]) -> str:
     if broken:
         notes.append(f"{broken} broke a rule, left out")
     if unchecked:
-        notes.append(f"{unchecked} checks not recorded")
+        notes.append(f"{unchecked} from before broken_rules")
     return "; ".join(notes)
 
 
