@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.report import browser
 from tests.report.test_html import CURRENT, DATA, report
 
 HOST = DATA / "benchmark_results_20261205_150041.json"
@@ -98,3 +99,17 @@ def test_files_written_before_the_check_was_recorded_say_so(tmp_path):
     assert report(CURRENT, "-o", out).returncode == 0
     html = out.read_text()
     assert "written before <code>broken_rules</code>" in html and 'id="broken-table"' not in html
+
+
+def test_a_trend_needs_a_case_in_two_runs(two_devices):
+    # The host and Swift files share no case: a trend would be single points, so there is none.
+    assert 'class="trend-figure"' not in two_devices and 'id="trends"' not in two_devices
+
+
+@pytest.mark.skipif(browser.chromium() is None, reason=f"no headless Chromium here: {browser.INSTALL}")
+def test_chromium_renders_the_two_device_page_without_console_errors(tmp_path):
+    out = tmp_path / "report.html"
+    assert report(HOST, SWIFT, "-o", out).returncode == 0
+    rendered = browser.render(out)
+    assert rendered.console == []
+    assert rendered.dom.count('<figure class="comparison-figure"><svg') == 2
