@@ -122,6 +122,8 @@ def _comparisons(rounds: list[dict[str, Any]], sources: list[Source]) -> list[di
             "title": title, "sources": names, "rows": rows,
             # One bar says nothing a table cell does not; the page keeps its space for comparisons.
             "figure": Markup(figures.comparison(kept_groups, COMPARED, names)) if bars > 1 else None,
+            "no_figure": None if bars > 1 else ("One variant on one device: the table holds the numbers, no figure."
+                                                if bars else "No round kept the rules: no figure."),
             "context": _context([by_label_source[n] for n in names], variants),
         })
     return out

@@ -113,3 +113,16 @@ def test_chromium_renders_the_two_device_page_without_console_errors(tmp_path):
     rendered = browser.render(out)
     assert rendered.console == []
     assert rendered.dom.count('<figure class="comparison-figure"><svg') == 2
+
+
+def test_a_comparison_whose_rounds_all_broke_a_rule_says_so(tmp_path):
+    rounds = json.loads(CURRENT.read_text())
+    for r in rounds:
+        r["broken_rules"] = ["the audio is silent"]
+    marked = tmp_path / CURRENT.name
+    marked.write_text(json.dumps(rounds))
+    out = tmp_path / "report.html"
+    assert report(marked, "-o", out).returncode == 0
+    html = out.read_text()
+    assert 'class="comparison-figure"' not in html and "No round kept the rules: no figure." in html
+    assert f"{len(rounds)} round(s) broke a result rule" in html
