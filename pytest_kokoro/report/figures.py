@@ -43,6 +43,7 @@ def _reference_line(ax, metric) -> None:
     value lies far below it (a fast device), drawing it would flatten the bars: the axis label says so instead."""
     if metric.line is None:
         return
+    # A bar container keeps the bar heights it was given as ``datavalues`` (matplotlib 3.11.2 axes/_axes.py:2645).
     values = [float(v) for container in ax.containers for v in getattr(container, "datavalues", [])]
     values += [float(v) for line in ax.get_lines() for v in line.get_ydata()]
     values = [v for v in values if math.isfinite(v)]
@@ -55,7 +56,8 @@ def _reference_line(ax, metric) -> None:
 
 
 def _legend_below(figure: Figure, axes, title: str | None = None) -> None:
-    """One legend for the whole figure, below the axes, so it never covers a bar or a line."""
+    """One legend for the whole figure, below the axes, so it never covers a bar or a line. savefig's tight bbox
+    takes in the figure's legends (matplotlib 3.11.2 figure.py:1808 get_tightbbox, over get_children)."""
     handles, labels = [], []
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
