@@ -102,6 +102,8 @@ class KokoroSession:
         result.update({"order": "grouped", "order_position": 0, **(order or {}), "previous_round": previous})
         self.log.last = f"{case.id}{f' ({self.arm})' if self.arm else ''} round {round_index}"
         problems = self.check(result, outcome, case)
+        # Kept in the file, so a report can mark the round and leave it out of medians (docs/results.md).
+        result["broken_rules"] = list(problems)
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
