@@ -34,6 +34,8 @@ class DeviceSettings:
     app: Path | None = None  # iphone: the .app/.ipa to install when missing or outdated
     launch: str = "auto"  # iphone: auto (DVT) or manual (the app is already running)
     port: int = 7341  # iphone: the app's protocol port
+    bundle_id: str | None = None  # iphone: the app's bundle id (default: the --kokoro-app package's, else the default)
+    push_weights: Path | None = None  # iphone: a folder of Kokoro-82M-<variant> folders to copy onto the phone
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class DeviceSpec:
 
 
 def parse_device(text: str) -> DeviceSpec:
-    """``host``, ``swift``, ``iphone`` or ``iphone:UDID[,UDID...]``; an argparse ``type=``."""
+    """``host``, ``swift``, ``iphone`` or ``iphone:UDID[@HOST:PORT][,...]``; an argparse ``type=``."""
     kind, _, rest = text.strip().partition(":")
     if kind not in DEFAULT_VARIANTS:
         raise ValueError(f"unknown device {text!r}: use host, swift, iphone or iphone:UDID[,UDID...]")

@@ -129,6 +129,9 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
                                       "already running, started from Xcode)"),
     "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
+    "--kokoro-bundle-id": (str, "iphone: the bundle id you built the app with (default: the --kokoro-app package's)"),
+    "--kokoro-push-weights": (str, "iphone: copy this folder's Kokoro-82M-<variant> folders (and huggingface/) into "
+                                   "the app's Documents through house_arrest, skipping what is already there"),
     "--kokoro-fuzz-profile": (_fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or "
                                              "nightly (500); fuzzing is off unless this or $HYPOTHESIS_PROFILE is set"),
 }

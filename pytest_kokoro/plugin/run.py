@@ -16,6 +16,10 @@ from pytest_kokoro.plugin.options import build_cases, engines, models, option
 from pytest_kokoro.runner.records import Case, Settings
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 class KokoroRun:
     def __init__(self, config: pytest.Config):
         from pytest_kokoro.benchmark.xdist import WorkerSetupError, worker_count, worker_device, worker_id
@@ -41,7 +45,9 @@ class KokoroRun:
         self.device_settings = DeviceSettings(self.results_dir, timeout=option(config, "kokoro_timeout"),
                                               models=self.models, voice_pack=option(config, "kokoro_voice_pack"),
                                               app=Path(app) if app else None, launch=option(config, "kokoro_launch"),
-                                              port=option(config, "kokoro_port"))
+                                              port=option(config, "kokoro_port"),
+                                              bundle_id=option(config, "kokoro_bundle_id"),
+                                              push_weights=_path(option(config, "kokoro_push_weights")))
         self.ab_command: str | None = option(config, "kokoro_ab_baseline")
         self._session: Any = None
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing

@@ -17,6 +17,8 @@ from typing import Any, Protocol, TypeVar
 
 # house_arrest with VendDocuments exposes the app's Documents folder at this AFC path.
 RESULTS_FOLDER = "/Documents/benchmark_results"
+# The Info.plist key every Xcode build of the app stamps with a fresh value (ios-harness/App/project.yml).
+BUILD_ID_KEY = "KokoroBuildID"
 
 T = TypeVar("T")
 
@@ -46,6 +48,7 @@ class DeviceFacts:
 class AppInfo:
     bundle_version: str | None  # CFBundleVersion
     short_version: str | None  # CFBundleShortVersionString
+    build_id: str | None = None  # KokoroBuildID: changes with every build
 
 
 class PhoneServices(Protocol):
@@ -120,9 +123,13 @@ class Pymobiledevice3Services:
     # before iOS 14 the mounter serves one client at a time and may never answer.
     MOUNTER_TIMEOUT = 10.0
 
-    def __init__(self) -> None:
+    def __init__(self, usbmux_address: str | None = None) -> None:
         self._loop = _LoopThread()
         self.stale_tunneld: set[str] = set()
+        # "HOST:PORT" of the usbmuxd the phone is plugged into (another Mac: iphone:UDID@HOST:PORT), passed to every
+        # pymobiledevice3 call that opens a usbmux connection; None: this machine's (or $USBMUXD_SOCKET_ADDRESS,
+        # usbmux.py MuxConnection._resolve_usbmux_address).
+        self.usbmux_address = usbmux_address
 
     def close(self) -> None:
         self._loop.close()
@@ -131,14 +138,14 @@ class Pymobiledevice3Services:
         from pymobiledevice3 import usbmux
 
         async def listing() -> list[str]:
-            return [d.serial for d in await usbmux.list_devices() if d.is_usb]
+            return [d.serial for d in await usbmux.list_devices(usbmux_address=self.usbmux_address) if d.is_usb]
 
         return self._loop.run(listing(), self.LOCKDOWN_TIMEOUT, "listing the phones through usbmuxd")
 
     async def _lockdown(self, udid: str):
         from pymobiledevice3.lockdown import create_using_usbmux
 
-        return await create_using_usbmux(serial=udid, autopair=False)
+        return await create_using_usbmux(serial=udid, autopair=False, usbmux_address=self.usbmux_address)
 
     def device_facts(self, udid: str, check_image: bool = True) -> DeviceFacts:
         """Lockdown facts; with ``check_image`` also whether a developer image is mounted (None: unknown, when the
@@ -182,7 +189,9 @@ class Pymobiledevice3Services:
             finally:
                 await lockdown.close()
             app = apps.get(bundle_id)
-            return None if app is None else AppInfo(app.get("CFBundleVersion"), app.get("CFBundleShortVersionString"))
+            # Without ReturnAttributes, installation_proxy's lookup returns the app's whole Info.plist, our key too.
+            return None if app is None else AppInfo(app.get("CFBundleVersion"), app.get("CFBundleShortVersionString"),
+                                                    app.get(BUILD_ID_KEY))
 
         return self._loop.run(lookup(), self.LOCKDOWN_TIMEOUT, "looking up the app through installation_proxy")
 
@@ -287,10 +296,10 @@ class Pymobiledevice3Services:
         from pymobiledevice3.exceptions import DeviceNotFoundError
 
         async def connect() -> socket.socket:
-            device = await usbmux.select_device(udid)
+            device = await usbmux.select_device(udid, usbmux_address=self.usbmux_address)
             if device is None:
                 raise DeviceNotFoundError(udid, f"usbmux has no device {udid}")
-            return await device.connect(port)
+            return await device.connect(port, usbmux_address=self.usbmux_address)
 
         sock = self._loop.run(connect(), self.LOCKDOWN_TIMEOUT, f"connecting to port {port} through usbmuxd")
         sock.setblocking(True)
