@@ -847,3 +847,139 @@ def test_iphone_two_phones_on_two_macs_two_workers(pytester, monkeypatch, swift_
     _, results = results_of(pytester)
     assert len(results) == 12
     assert {r["device_udid"] for r in results} == {UDID_A, UDID_B}
+
+
+# -- weights onto the phone without Xcode: --kokoro-push-weights ------------------------------------------------------
+class SimulatedAfc:
+    """A SIMULATED app Documents over AFC: the AfcService methods push_tree uses, raising what pymobiledevice3 11.45
+    raises (stat on a missing path: AfcFileNotFoundError, afc.py stat). ``corrupt`` flips the first byte written to a
+    file whose path ends with it (a bad cable, a full phone)."""
+
+    def __init__(self, corrupt: str | None = None):
+        self.files: dict[str, bytearray] = {}
+        self.dirs: set[str] = set()
+        self.handles: dict[int, str] = {}
+        self.positions: dict[int, int] = {}
+        self.writes: list[str] = []
+        self.corrupt = corrupt
+
+    async def exists(self, path):
+        return path in self.files or path in self.dirs
+
+    async def stat(self, path):
+        if path not in self.files:
+            raise pmd.AfcFileNotFoundError(f"No such file on the device: {path}", 8, path)
+        return {"st_size": len(self.files[path]), "st_ifmt": "S_IFREG"}
+
+    async def makedirs(self, path):
+        self.dirs.add(path)
+
+    async def fopen(self, path, mode="r"):
+        if mode == "w":
+            self.files[path] = bytearray()
+            self.writes.append(path)
+        elif path not in self.files:
+            raise pmd.AfcFileNotFoundError(f"No such file on the device: {path}", 8, path)
+        handle = len(self.handles) + 1
+        self.handles[handle] = path
+        self.positions[handle] = 0
+        return handle
+
+    async def fwrite(self, handle, data):
+        path = self.handles[handle]
+        if self.corrupt and path.endswith(self.corrupt) and not self.files[path]:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        self.files[path] += data
+
+    async def fread(self, handle, size):
+        path, start = self.handles[handle], self.positions[handle]
+        self.positions[handle] = start + size
+        return bytes(self.files[path][start:start + size])
+
+    async def fclose(self, handle):
+        self.handles.pop(handle)
+
+    async def get_file_contents(self, path):
+        return bytes(self.files[path])
+
+    async def set_file_contents(self, path, data):
+        self.files[path] = bytearray(data)
+
+
+class PushingPhone(SimulatedPhoneServices):
+    """SIMULATED lockdown; the REAL push_weights/push_tree over a SIMULATED house_arrest AFC."""
+
+    push_weights = Pymobiledevice3Services.push_weights
+
+    def __init__(self, afc: SimulatedAfc, **kwargs):
+        super().__init__(**kwargs)
+        self.afc = afc
+        self.vended: list[str] = []
+
+    async def _house_arrest(self, udid, bundle_id, action):
+        self.vended.append(bundle_id)
+        return await action(self.afc)
+
+
+def weights_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "weights"
+    model = folder / "models" / "Kokoro-82M-4bit"
+    (model / "voices").mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "kokoro-v1_0.safetensors").write_bytes(bytes(range(256)) * 40_000)  # 10 MB: more than one AFC chunk
+    (model / "voices" / "af_heart.safetensors").write_bytes(b"voice")
+    (model / ".cache").mkdir()
+    (model / ".cache" / "lock").write_text("huggingface-cli's own")
+    g2p = folder / "huggingface" / "hub" / "mlx-audio" / "beshkenadze_kitten-tts-g2p"
+    g2p.mkdir(parents=True)
+    for name in ("us_bart.safetensors", "us_bart_config.json", "us_gold.json", "us_silver.json"):
+        (g2p / name).write_text("{}")
+    return folder
+
+
+def test_iphone_push_weights_copies_checks_and_skips_what_is_there(usbmuxd, swift_harness, tmp_path):
+    harness = swift_harness()
+    usbmuxd(FakePhone(UDID_A, {APP_PORT: harness.port}))
+    afc = SimulatedAfc()
+    folder = weights_folder(tmp_path)
+    notes = []
+    for _ in range(2):  # two pytest runs
+        phone = PushingPhone(afc)
+        try:
+            iphone_device = device(phone, tmp_path, launch="manual", weights=folder, bundle_id="com.example.KB")
+            iphone_device.start(10)
+            iphone_device.stop()  # no shutdown: the (manually started) app keeps serving the next run
+        finally:
+            phone.close()
+        assert phone.vended and set(phone.vended) == {"com.example.KB"}
+        notes.append([n for n in iphone_device.notes if "weights:" in n])
+    model = "/Documents/models/Kokoro-82M-4bit"
+    assert afc.files[f"{model}/kokoro-v1_0.safetensors"] == (folder / "models/Kokoro-82M-4bit/kokoro-v1_0.safetensors"
+                                                             ).read_bytes()
+    assert f"{model}/.cache/lock" not in afc.files
+    assert "/Documents/huggingface/hub/mlx-audio/beshkenadze_kitten-tts-g2p/us_gold.json" in afc.files
+    assert len(afc.writes) == 7, "the second run copied nothing"
+    assert len(notes[0]) == 1 and "7 file(s) copied (10.2 MB, sha256 checked on the phone), 0 already there" in notes[0][0]
+    assert len(notes[1]) == 1 and "0 file(s) copied (0.0 MB, sha256 checked on the phone), 7 already there" in notes[1][0]
+
+
+def test_iphone_push_weights_a_copy_that_differs_on_the_phone_stops_the_run(usbmuxd, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    phone = PushingPhone(SimulatedAfc(corrupt="kokoro-v1_0.safetensors"))
+    try:
+        with pytest.raises(iphone.WeightsPushError, match="kokoro-v1_0.safetensors on the phone differs from .* "
+                                                          "sha256 mismatch.*iPhone Storage"):
+            device(phone, tmp_path, launch="manual", weights=weights_folder(tmp_path)).start(5)
+    finally:
+        phone.close()
+
+
+def test_iphone_push_weights_names_the_layout_it_wants(usbmuxd, services, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    phone = PushingPhone(SimulatedAfc())
+    (tmp_path / "Kokoro-82M-4bit").mkdir()
+    try:
+        with pytest.raises(iphone.WeightsPushError, match="no models/ or huggingface/ folder in it"):
+            device(phone, tmp_path, launch="manual", weights=tmp_path).start(5)
+    finally:
+        phone.close()

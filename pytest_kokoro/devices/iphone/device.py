@@ -54,6 +54,7 @@ from pytest_kokoro.devices.iphone.services import (
     same_udid,
 )
 from pytest_kokoro.devices.iphone.targets import parse_target
+from pytest_kokoro.devices.iphone.weights import WeightsPushError
 
 MIN_HARNESS_VERSION = "0.1.0"
 T = TypeVar("T")
@@ -183,12 +184,13 @@ class IPhoneDevice:
     def __init__(self, spec: DeviceSpec, services: PhoneServices, results_dir: Path, *, launch: str = "auto",
                  port: int = 7341, app: Path | None = None, connect_timeout: float = 60.0,
                  notes: list[str] | None = None, facts_sink: dict[str, Any] | None = None,
-                 bundle_id: str | None = None, weights: Path | None = None):
+                 bundle_id: str | None = None, weights: Path | None = None, pushed: set[str] | None = None):
         self.spec = spec
         # --kokoro-bundle-id, else the id of the --kokoro-app package, else the default (read in ensure_app).
         self.bundle_id_option = bundle_id
         self.bundle_id = bundle_id or DEFAULT_BUNDLE_ID
         self.weights = Path(weights) if weights else None
+        self.pushed = pushed if pushed is not None else set()  # phones whose weights this run already pushed
         self.services = services
         self.results_dir = Path(results_dir)
         self.launch_mode = launch
@@ -350,11 +352,27 @@ class IPhoneDevice:
                 "(jetsam: memory) or went to the background, or the cable was unplugged; a fresh connection is "
                 "tried for the next test")
 
+    def push_weights(self) -> None:
+        """--kokoro-push-weights: once per phone and run, before the app is launched (it looks its folders up on
+        every request, so a running app sees them too)."""
+        if self.weights is None or self.udid in self.pushed:
+            return
+        report = self._call(f"copying the weights in {self.weights} onto the phone", self.services.push_weights,
+                            self.udid, self.bundle_id, self.weights)
+        self.pushed.add(self.udid)
+        self._note(report.line(self.udid))
+
     def start(self, timeout: float) -> HarnessClient:
         self._stopped = False
         facts = self.preflight()
         if self.launch_mode == "auto":
             self.ensure_app()
+        if self.weights is not None:
+            if facts is None:
+                raise IPhoneError(f"iPhone {self.udid}: --kokoro-push-weights needs lockdownd (house_arrest), which "
+                                  "did not answer; reconnect the phone and unlock it, or copy the weights with Finder")
+            self.push_weights()
+        if self.launch_mode == "auto":
             self.launch()
         if facts is not None:
             self._results_before = self._list_results()
@@ -498,6 +516,7 @@ class IPhoneRun:
     services: PhoneServices | None = None
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    pushed: set[str] = field(default_factory=set)
 
     def close(self) -> None:
         services, self.services = self.services, None
@@ -529,7 +548,8 @@ def iphone_device(spec: DeviceSpec, settings: DeviceSettings, run: IPhoneRun) ->
         run.services = Pymobiledevice3Services(usbmux_address=target.usbmux_address if target else None)
     return IPhoneDevice(spec, run.services, settings.results_dir, launch=settings.launch, port=settings.port,
                         app=settings.app, connect_timeout=min(settings.timeout, 120.0), notes=run.notes,
-                        facts_sink=run.facts, bundle_id=settings.bundle_id, weights=settings.push_weights)
+                        facts_sink=run.facts, bundle_id=settings.bundle_id, weights=settings.push_weights,
+                        pushed=run.pushed)
 
 
 def device_facts_with_thermal(facts: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
