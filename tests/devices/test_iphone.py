@@ -983,3 +983,31 @@ def test_iphone_push_weights_names_the_layout_it_wants(usbmuxd, services, tmp_pa
             device(phone, tmp_path, launch="manual", weights=tmp_path).start(5)
     finally:
         phone.close()
+
+
+def test_iphone_the_tunnel_to_a_phone_on_another_mac_goes_through_that_macs_usbmuxd(usbmuxd, tmp_path, monkeypatch,
+                                                                                    no_tunneld):
+    """PreferredRsdTunnel takes no usbmux address: while it opens, USBMUXD_SOCKET_ADDRESS names the phone's usbmuxd."""
+    from pymobiledevice3.remote.userspace_tunnel import UserspaceRsdTunnel
+
+    seen: list[str | None] = []
+
+    async def fail(self):
+        import os
+
+        seen.append(os.environ.get("USBMUXD_SOCKET_ADDRESS"))
+        raise pmd.UserspaceTunnelUnavailableError("SIMULATED: no CoreDeviceProxy")
+
+    monkeypatch.setattr(UserspaceRsdTunnel, "aopen", fail)
+    local = usbmuxd()
+    with UsbmuxdStandIn([FakePhone(UDID_A)], host="127.0.0.2") as mac:
+        phone = RealLaunch(usbmux_address=mac.socket_address)
+        try:
+            with pytest.raises(errors.TunnelRequiredError):
+                device(phone, tmp_path, spec=f"iphone:{UDID_A}@{mac.socket_address}").start(5)
+        finally:
+            phone.close()
+    assert seen == [mac.socket_address]
+    import os
+
+    assert os.environ["USBMUXD_SOCKET_ADDRESS"] == local.socket_address, "restored afterwards"

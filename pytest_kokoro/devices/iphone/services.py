@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import os
 import socket
 import threading
 import uuid
@@ -263,7 +265,8 @@ class Pymobiledevice3Services:
                  if udid in self.stale_tunneld else "")
         tunnel = PreferredRsdTunnel(serial=udid, autopair=False)
         try:
-            return await tunnel.aopen(), tunnel
+            with usbmuxd_at(self.usbmux_address):
+                return await tunnel.aopen(), tunnel
         except UserspaceTunnelUnavailableError as error:
             raise UserspaceTunnelUnavailableError(f"{error}{stale}") from error
         except (OSError, asyncio.TimeoutError) as error:  # the transport itself (ConnectionError is an OSError)
@@ -355,6 +358,25 @@ class Pymobiledevice3Services:
             return await afc.get_file_contents(f"{RESULTS_FOLDER}/{name}")
 
         return self._loop.run(self._house_arrest(udid, bundle_id, pull), 120, f"pulling {name} through house_arrest")
+
+
+@contextlib.contextmanager
+def usbmuxd_at(address: str | None):
+    """PreferredRsdTunnel takes no usbmux address (remote/rsd_tunnel.py:43): while it opens, the libusbmuxd variable
+    that usbmux.py's _resolve_usbmux_address reads points at the phone's usbmuxd. Nothing else runs on the loop
+    thread meanwhile that could read it, and one process drives one phone."""
+    if address is None:
+        yield
+        return
+    before = os.environ.get("USBMUXD_SOCKET_ADDRESS")
+    os.environ["USBMUXD_SOCKET_ADDRESS"] = address
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("USBMUXD_SOCKET_ADDRESS", None)
+        else:
+            os.environ["USBMUXD_SOCKET_ADDRESS"] = before
 
 
 def same_udid(a: str, b: str) -> bool:
