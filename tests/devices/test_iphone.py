@@ -1011,3 +1011,12 @@ def test_iphone_the_tunnel_to_a_phone_on_another_mac_goes_through_that_macs_usbm
     import os
 
     assert os.environ["USBMUXD_SOCKET_ADDRESS"] == local.socket_address, "restored afterwards"
+
+
+def test_iphone_rounds_left_out_of_gates_are_counted_in_the_summary():
+    rounds = [{"excluded_from_gates": ["debug_build", "low_power_mode"]}, {"excluded_from_gates": ["debug_build"]},
+              {"excluded_from_gates": []}]
+    note = iphone.exclusion_note(UDID_A, rounds)
+    assert note == (f"iphone {UDID_A}: 2 of 3 rounds are kept in the results but left out of gates and baselines "
+                    "(debug_build: 2, low_power_mode: 1). Build the app Release (docs/iphone.md, step 3).")
+    assert iphone.exclusion_note(UDID_A, rounds[2:]) is None

@@ -479,6 +479,9 @@ class IPhoneDevice:
         if self._stopped:
             return
         self._stopped = True
+        note = exclusion_note(self.udid, self.streamed)
+        if note:
+            self._note(note)
         if self._client is not None:
             self._client.link.close()  # its reader and writer too, not only the socket under them
         self._close_socket()
@@ -522,6 +525,26 @@ class IPhoneRun:
         services, self.services = self.services, None
         if services is not None:
             services.close()
+
+
+def exclusion_note(udid: str | None, results: list[dict[str, Any]]) -> str | None:
+    """How many of this phone's rounds name a reason to be left out of gates and baselines (a Debug build, a hot
+    start, Low Power Mode, the app not in front), and which; None when every round may gate."""
+    from pytest_kokoro.core.schema import gate_exclusions
+
+    counts: dict[str, int] = {}
+    flagged = 0
+    for result in results:
+        reasons = gate_exclusions(result)
+        flagged += bool(reasons)
+        for reason in reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    if not flagged:
+        return None
+    why = ", ".join(f"{reason}: {count}" for reason, count in sorted(counts.items()))
+    fix = (" Build the app Release (docs/iphone.md, step 3)." if "debug_build" in counts else "")
+    return (f"iphone {udid}: {flagged} of {len(results)} rounds are kept in the results but left out of gates and "
+            f"baselines ({why}).{fix}")
 
 
 def needs_install(installed: AppInfo | None, local: AppInfo) -> bool:
