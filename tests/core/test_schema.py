@@ -7,8 +7,8 @@ from pytest_kokoro.core.schema import (
     HARNESS_EXTRA_KEYS,
     REFERENCE_KEYS,
     ResultsFileError,
-    load_results_file,
     gate_exclusions,
+    load_results_file,
     results_json_schema,
     validate_result,
 )
