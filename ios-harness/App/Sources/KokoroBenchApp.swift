@@ -206,17 +206,11 @@ final class BenchController: ObservableObject {
         keepScreenOn(true)
         let saveWAVs = self.saveWAVs
         queue.async { [self] in
-            // One collector per timed run: "Run All Variants" gives each variant its own WAV (chunk ids are
-            // "<request id>-<variant>", VariantsRunner), never one file holding all four.
-            var audio: [String: AudioCollector] = [:]
+            // One collector per timed run: "Run All Variants" gives each variant its own WAV (RunAudio).
+            let audio = RunAudio()
             var newResults: [BenchmarkResult] = []
-            var runIDs: [String] = []
             let onChunk: ChunkHandler = { chunk, samples in
-                if audio[chunk.id] == nil {
-                    audio[chunk.id] = AudioCollector()
-                    runIDs.append(chunk.id)
-                }
-                audio[chunk.id]?.append(samples)
+                audio.append(chunk, samples)
                 let t1 = self.playback.expect(chunk, samples: samples.count)
                 self.playbackQueue.async { self.playback.enqueue(samples, chunk: chunk, t1: t1) }
             }
@@ -234,11 +228,10 @@ final class BenchController: ObservableObject {
             var files: [URL] = []
             if !newResults.isEmpty, let file = try? store.writeRun(newResults) {
                 files.append(file)
-                // Results and runs pair up in order: a run that failed has chunks but no result, and comes last.
                 if saveWAVs {
-                    for (result, id) in zip(newResults, runIDs) {
-                        if let collector = audio[id], let wav = try? store.writeWAV(
-                            collector, resultsFile: file, variant: result.variant, voice: result.voice) {
+                    for (result, collector) in audio.pairs(with: newResults) {
+                        if let wav = try? store.writeWAV(collector, resultsFile: file, variant: result.variant,
+                                                         voice: result.voice) {
                             files.append(wav)
                         }
                     }

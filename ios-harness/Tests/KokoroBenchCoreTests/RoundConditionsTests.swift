@@ -124,3 +124,18 @@ final class GateAndPlayerTests: XCTestCase {
         XCTAssertEqual(player.events, ["warmup", "prepare", "T1", "chunk", "chunk"])
     }
 }
+
+final class RunAudioTests: XCTestCase {
+    func testRunAllVariantsGivesEachVariantItsOwnAudio() throws {
+        let runner = BenchmarkRunner(engine: ScriptedEngine(), calibrate: { 0 })
+        let audio = RunAudio()
+        let results = try VariantsRunner(runner: runner).runAll(
+            RunRequest(id: "ui-1", text: "One. Two.", voice: "af_heart", variant: "bf16"),
+            onChunk: { chunk, samples in audio.append(chunk, samples) })
+        let pairs = audio.pairs(with: results)
+        XCTAssertEqual(pairs.map { $0.result.variant }, ["bf16", "8bit", "6bit", "4bit"])
+        for pair in pairs {
+            XCTAssertEqual(pair.audio.samples.count, pair.result.samples, "\(pair.result.variant)'s own samples only")
+        }
+    }
+}
