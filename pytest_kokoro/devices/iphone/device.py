@@ -186,8 +186,8 @@ class IPhoneDevice:
                  notes: list[str] | None = None, facts_sink: dict[str, Any] | None = None,
                  bundle_id: str | None = None, weights: Path | None = None, pushed: set[str] | None = None):
         self.spec = spec
-        # --kokoro-bundle-id, else the id of the --kokoro-app package, else the default (read in ensure_app).
-        self.bundle_id_option = bundle_id
+        # --kokoro-bundle-id, else the --kokoro-app package's (read below), else the default: every call to the phone
+        # (installation_proxy, DVT launch, house_arrest) uses this one id.
         self.bundle_id = bundle_id or DEFAULT_BUNDLE_ID
         self.weights = Path(weights) if weights else None
         self.pushed = pushed if pushed is not None else set()  # phones whose weights this run already pushed
