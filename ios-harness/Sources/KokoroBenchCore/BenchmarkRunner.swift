@@ -12,8 +12,15 @@ public protocol DeviceStateProbe: AnyObject {
 /// A real player's report of when each chunk of a run started playing (`played_chunk_starts`), beside the replayed
 /// playback keys. Asked after the clock stopped; it may wait for the audio to play out.
 public protocol PlayedChunkStarts: AnyObject {
+    /// Called before T1 (after the warm-up): start whatever the first chunk would otherwise start (the audio
+    /// session and the audio engine), so that work is never inside the first timed chunk.
+    func prepareForTimedRun()
     /// Seconds since T1 at which chunk 0, 1, … of run `runID` started playing, or nil when not all were heard.
     func playedChunkStarts(runID: String, chunkCount: Int) -> [Double]?
+}
+
+extension PlayedChunkStarts {
+    public func prepareForTimedRun() {}
 }
 
 /// What the runner emits while it works: the chunk (with its samples, for audio events and playback).
@@ -142,6 +149,8 @@ public final class BenchmarkRunner {
             chunks = request.split.split(request.text, pace: measured)
             pace = measured
         }
+        // The player's audio session and engine start here, before T1, not on the first chunk inside the clock.
+        player?.prepareForTimedRun()
         // After the warm-up (or right away without one), before the memory reset and T1: never timed with the run.
         let calibrationTime = calibrate()
         memory.resetPeak()
@@ -202,7 +211,13 @@ public final class BenchmarkRunner {
             harnessVersion: HarnessVersion.version, simulated: engine.info.simulated, platform: platform.platform,
             deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
             thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter, calibrationTime: calibrationTime,
-            playback: playbackActive(), extras: engineExtras + stateBefore + stateAfter)
+            playback: playbackActive(),
+            extras: engineExtras + stateBefore + stateAfter + [
+                ("build_configuration", .string(RoundConditions.buildConfiguration)),
+                ("excluded_from_gates", .array(RoundConditions.exclusions(
+                    buildConfiguration: RoundConditions.buildConfiguration, thermalStateBefore: thermalBefore,
+                    extras: stateBefore + stateAfter).map { .string($0) })),
+            ])
         var played = result.withPlayback(times: times, samples: chunkSamples)
         played.coldTimeToFirstAudio = load.cold ? setupTime + ttfa : nil
         played.playedChunkStarts = player?.playedChunkStarts(runID: request.id, chunkCount: chunks.count)
