@@ -72,18 +72,6 @@ class PhoneServices(Protocol):
 
     def list_results(self, udid: str, bundle_id: str) -> list[str]: ...
 
-    PUSH_TIMEOUT = 3600.0  # four variants are ~1 GB over USB 2
-
-    def push_weights(self, udid: str, bundle_id: str, folder: Path):
-        """Copy ``folder`` (a mirror of the app's Documents) onto the phone through house_arrest: weights.push_tree."""
-        from pytest_kokoro.devices.iphone.weights import push_tree
-
-        async def push(afc):
-            return await push_tree(afc, folder)
-
-        return self._loop.run(self._house_arrest(udid, bundle_id, push), self.PUSH_TIMEOUT,
-                              f"copying {folder} onto the phone through house_arrest")
-
     def pull_result(self, udid: str, bundle_id: str, name: str) -> bytes: ...
 
     def push_weights(self, udid: str, bundle_id: str, folder: Path) -> Any: ...
