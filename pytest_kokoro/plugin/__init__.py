@@ -160,6 +160,11 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session):
     budget = request.node.get_closest_marker("kokoro_budget")
 
     say = _terminal_line(request.config)
+    if say is not None:
+        from pytest_kokoro.runner.session import Progress
+
+        for session in [*run.all_sessions(), *([run.ab_baseline] if run.ab_baseline is not None else [])]:
+            session.progress = session.progress or Progress(say)
 
     def run_case(case: Case) -> CaseRecord:
         runner = run.case_runner(case, say)
