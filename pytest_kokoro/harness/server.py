@@ -107,6 +107,9 @@ class Harness:
             chunks = split_text(request.text, request.split, pace=pace)
         calibration_time = measure_calibration()
         self.memory.reset()
+        reset_engine_memory = getattr(self.engine, "reset_peak_memory", None)
+        if reset_engine_memory is not None:  # the mlx engine: MLX's own allocator peak, beside the process's
+            reset_engine_memory()
         times: list[float] = []
         counts: list[int] = []
         audio: list[np.ndarray] = []
@@ -154,6 +157,9 @@ class Harness:
             "adaptive_pace": pace.as_json() if pace else None,
             "onnxruntime_version": self.engine.onnxruntime_version,
         }
+        extras = getattr(self.engine, "result_extras", None)
+        if extras is not None:  # engine keys after the harness's (the mlx engine: weights_source, mlx_peak_memory_gb)
+            result.update(extras(request.variant))
         self.emit({"type": "done", "id": run_id, "result": result})
 
     def _pace(self, request: Request, voice: np.ndarray) -> Pace:
@@ -212,7 +218,7 @@ class InjectedSlowdown:
         return samples
 
 
-ENGINES = ("onnxruntime", "sherpa-onnx")
+ENGINES = ("onnxruntime", "sherpa-onnx", "mlx")
 
 
 def make_engine(args: argparse.Namespace):
@@ -223,6 +229,10 @@ def make_engine(args: argparse.Namespace):
         from pytest_kokoro.harness.sherpa_engine import SherpaKokoroEngine  # ctypes; only when asked for
 
         return SherpaKokoroEngine()
+    if args.engine == "mlx":
+        from pytest_kokoro.harness.mlx_engine import MlxKokoroEngine  # imports mlx; only when asked for
+
+        return MlxKokoroEngine(args.models, args.voice_pack)
     return OnnxKokoroEngine(args.models, args.voice_pack)
 
 
@@ -232,8 +242,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="an ONNX model file for a variant (fp32, fp16, ...); int8 is always there")
     parser.add_argument("--voice-pack", metavar="PATH", help="an .npz/.bin voice pack with more voices (af_heart, ...)")
     parser.add_argument("--engine", choices=ENGINES, default="onnxruntime",
-                        help="onnxruntime (default: the onnxruntime Python package) or sherpa-onnx (its C library, "
-                             "the build the Swift harness links; int8 and the host's voices only)")
+                        help="onnxruntime (default: the onnxruntime Python package), sherpa-onnx (its C library, "
+                             "the build the Swift harness links; int8 and the host's voices only) or mlx "
+                             "(mlx-audio's Kokoro; bf16, 8bit, 6bit, 4bit; --model VARIANT=FOLDER)")
     args = parser.parse_args(argv)
     models = {}
     for item in args.model:

@@ -81,7 +81,9 @@ def _fuzz_profile(text: str) -> str:
     return text
 
 
-ENGINES = {"host": ("onnxruntime", "sherpa-onnx"), "swift": ("sherpa-onnx", "scripted")}
+ENGINES = {"host": ("onnxruntime", "sherpa-onnx", "mlx"), "swift": ("sherpa-onnx", "scripted")}
+# Defaults of the host's mlx engine: the phone's four variants (derived from the int8 model where not official).
+MLX_VARIANTS = ("bf16", "8bit", "6bit", "4bit")
 # Defaults of the swift device when its engine is sherpa-onnx: the host's model and voices.
 SHERPA_VARIANTS, SHERPA_VOICES = ("int8",), ("jf_alpha",)
 
@@ -105,9 +107,9 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
     "--kokoro-texts": (_comma_list, "comma-separated built-in text names (default, short, paragraph) or files "
                                     "with one text per paragraph (default: default)"),
-    "--kokoro-engine": (_engines, "comma-separated engines, a matrix axis: host onnxruntime (default) and "
-                                  "sherpa-onnx; swift sherpa-onnx (default where sherpa-onnx-core is installed) and "
-                                  "scripted (SIMULATED, for tests)"),
+    "--kokoro-engine": (_engines, "comma-separated engines, a matrix axis: host onnxruntime (default), "
+                                  "sherpa-onnx and mlx (bf16,8bit,6bit,4bit); swift sherpa-onnx (default where "
+                                  "sherpa-onnx-core is installed) and scripted (SIMULATED, for tests)"),
     "--kokoro-split": (_split_strategies, "comma-separated ways to cut texts into chunks: sentences (the reference's "
                                           "rule, default), clauses, adaptive, whole (docs/protocol.md)"),
     "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
@@ -225,9 +227,10 @@ def engines(config: pytest.Config, device: DeviceSpec) -> list[str | None]:
 def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str],
                 engines: list[str | None] = (None,)) -> list[Case]:
     sherpa_swift = device.kind == "swift" and "sherpa-onnx" in engines
-    variants = option(config, "kokoro_variants") or [
+    given = option(config, "kokoro_variants")
+    variants = given or [
         *(SHERPA_VARIANTS if sherpa_swift else DEFAULT_VARIANTS[device.kind]),
-        *(m for m in models if device.kind == "host" and m != "int8")]
+        *(m for m in models if device.kind == "host" and m != "int8" and m not in MLX_VARIANTS)]
     voices = option(config, "kokoro_voices") or list(SHERPA_VOICES if sherpa_swift else DEFAULT_VOICES[device.kind])
     try:
         texts = resolve_texts(option(config, "kokoro_texts") or ["default"])
@@ -235,8 +238,16 @@ def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str
         raise pytest.UsageError(str(error)) from None
     axis = engines if len(engines) > 1 else [None]
     splits = option(config, "kokoro_split") or [SPLIT_NAME]
+
+    def engine_variants(engine: str | None) -> list[str]:
+        # The host's mlx engine has the phone's variants, not int8; each engine gets its own defaults.
+        if given or device.kind != "host" or (engine or engines[0]) != "mlx":
+            return variants
+        return list(MLX_VARIANTS)
+
     return [Case(variant, voice, text_id, text, engine=engine, split=split)
-            for engine, variant, voice, (text_id, text), split in itertools.product(axis, variants, voices,
-                                                                                   texts.items(), splits)]
+            for engine in axis
+            for variant, voice, (text_id, text), split in itertools.product(engine_variants(engine), voices,
+                                                                             texts.items(), splits)]
 
 
