@@ -65,7 +65,8 @@ class MlxKokoroEngine:
         self._loaded: dict[str, LoadedVariant] = {}
         self._sources: dict[str, str] = {}
         self._folders: dict[str, Path] = {}
-        self._tokenizer = Tokenizer(vocab=mlx_weights.kokoro_config()["vocab"])
+        self._vocab = mlx_weights.kokoro_config()["vocab"]
+        self._tokenizer = Tokenizer(vocab=self._vocab)
         self._voice_files: list[object] | None = None
         self.version = (f"mlx {importlib.metadata.version('mlx')} ({mx.default_device()}), mlx-audio "
                         f"{importlib.metadata.version('mlx-audio')}, kokoro-onnx "
@@ -176,11 +177,21 @@ class MlxKokoroEngine:
     def phonemes(self, text: str, voice_name: str) -> str:
         language = "en-gb" if voice_name[:1] == "b" else "en-us"
         phonemes = self._tokenizer.phonemize(text, language)
-        count = len(self._tokenizer.tokenize(phonemes, limit=None))
+        count = len(self.tokens(phonemes))
         if count > MAX_TOKENS:
             raise EngineError("text_too_long", f"chunk {text[:60]!r}... is {count} phoneme tokens, over Kokoro's "
                               f"{MAX_TOKENS}; break the text with punctuation")
         return phonemes
+
+    def tokens(self, phonemes: str) -> list[int]:
+        """The token ids mlx-audio's Model makes of ``phonemes`` (its vocabulary, unknown symbols dropped)."""
+        return [self._vocab[symbol] for symbol in phonemes if symbol in self._vocab]
+
+    def model(self, variant: str):
+        model = self._models.get(variant)
+        if model is None:
+            raise EngineError("engine_error", f"variant {variant!r} is not loaded")
+        return model
 
     def synthesize(self, variant: str, text: str, voice: np.ndarray, voice_name: str, speed: float) -> np.ndarray:
         """Samples for one chunk; mlx-audio's Model evaluates the graph (mx.eval) before it returns."""
@@ -191,10 +202,8 @@ class MlxKokoroEngine:
 
     def infer(self, variant: str, phonemes: str, voice: np.ndarray, speed: float, durations: bool = False):
         """mlx-audio's Kokoro on one phoneme string; ``durations`` also returns the frames per token."""
-        model = self._models.get(variant)
-        if model is None:
-            raise EngineError("engine_error", f"synthesize called with variant {variant!r} not loaded")
-        count = len(self._tokenizer.tokenize(phonemes, limit=None))
+        model = self.model(variant)
+        count = len(self.tokens(phonemes))
         style = self._mx.array(np.asarray(voice[min(count, len(voice)) - 1], dtype=np.float32).reshape(1, -1))
         output = model(phonemes, style, speed, return_output=True)
         audio = np.asarray(output.audio, dtype=np.float32).ravel()
