@@ -8,7 +8,16 @@ What is compared, stage by stage:
 - the spectrum: correlation of the log-magnitude spectrograms, and the level (RMS, dB) of MLX against ONNX.
 
 ``python -m pytest_kokoro.harness.mlx_agreement --text "Hi there."`` prints the numbers for every variant
-(tests/harness/test_mlx_agreement.py holds the thresholds).
+(tests/harness/test_mlx_engine.py holds the thresholds).
+
+The level: MLX audio is 3.5 dB quieter than onnxruntime's, and that is the int8 ONNX model's doing. Given the very
+same spectrum (the graph's ``conv_post`` output, exposed as an output), mlx-audio's iSTFT and a plain numpy
+torch.istft (overlap-add divided by the sum of squared windows) agree to 1e-7 dB, and both are 3.52 dB below the
+graph's own audio: 20 log10(1.5). The graph's iSTFT is a traced STFT module whose ``window_sum`` was baked in at 20
+samples (its initializer ``...stft.window_sum``, shape (20,)), so past the first frame its overlap-add is never
+divided by the sum of squared Hann windows, 1.5 at hop n_fft/4. mlx-audio (like torch.istft, and like Kokoro's
+PyTorch model) divides. ``ONNX_ISTFT_GAIN_DB`` is that factor; what is left of ``level_db`` after it is the two
+decoders' own difference (dynamic int8 activations against float).
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from pytest_kokoro.harness import model_files
 ONNX_DURATIONS = "/encoder/Clip_output_0"
 ONNX_F0 = "/encoder/Squeeze_output_0"
 ONNX_N = "/encoder/Squeeze_1_output_0"
+ONNX_POST = "/decoder/decoder/generator/conv_post/Conv_output_0"  # the spectrum and phase the iSTFT turns into audio
+ONNX_ISTFT_GAIN_DB = 20 * np.log10(1.5)  # the graph's iSTFT skips dividing by the sum of squared windows (1.5)
 
 
 @dataclass(frozen=True)
@@ -56,17 +67,47 @@ class OnnxReference:
         import onnxruntime
 
         model = onnx.load(str(model_files.int8_model_path()))
-        for name in (ONNX_DURATIONS, ONNX_F0, ONNX_N):
+        for name in (ONNX_DURATIONS, ONNX_F0, ONNX_N, ONNX_POST):
             model.graph.output.append(onnx.ValueInfoProto(name=name))
         self.session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
     def run(self, tokens: list[int], style: np.ndarray, speed: float) -> dict[str, np.ndarray]:
-        audio, durations, f0, n = self.session.run(None, {
+        audio, durations, f0, n, post = self.session.run(None, {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": np.asarray(style, dtype=np.float32).reshape(1, -1),
             "speed": np.array([speed], dtype=np.float32)})
         return {"audio": np.asarray(audio, np.float32).ravel(), "durations": np.asarray(durations).ravel(),
-                "f0": np.asarray(f0, np.float32).ravel(), "n": np.asarray(n, np.float32).ravel()}
+                "f0": np.asarray(f0, np.float32).ravel(), "n": np.asarray(n, np.float32).ravel(),
+                "post": np.asarray(post, np.float32)}
+
+
+def istft_levels(post: np.ndarray, audio: np.ndarray, n_fft: int = 20, hop: int = 5) -> dict[str, float]:
+    """The ONNX graph's audio against two iSTFTs of its own ``conv_post`` output (spectrum exp(x[:11]), phase
+    sin(x[11:]), as both decoders do): mlx-audio's MLXSTFT.inverse and torch.istft's rule in numpy. dB and
+    correlation of each against the graph's audio, and of mlx-audio's against numpy's."""
+    import mlx.core as mx
+    from mlx_audio.tts.models.kokoro.istftnet import MLXSTFT
+
+    bins = n_fft // 2 + 1
+    spectrum, phase = np.exp(post[0, :bins].astype(np.float64)), np.sin(post[0, bins:].astype(np.float64))
+    ours = np.asarray(MLXSTFT(filter_length=n_fft, hop_length=hop, win_length=n_fft).inverse(
+        mx.array(spectrum[None].astype(np.float32)), mx.array(phase[None].astype(np.float32)))).ravel()
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann, as torch.hann_window
+    frames = np.fft.irfft(spectrum * np.exp(1j * phase), n=n_fft, axis=0)
+    length = n_fft + hop * (frames.shape[1] - 1)
+    summed, weights = np.zeros(length), np.zeros(length)
+    for t in range(frames.shape[1]):
+        summed[t * hop:t * hop + n_fft] += frames[:, t] * window
+        weights[t * hop:t * hop + n_fft] += window ** 2
+    torch_rule = (summed / np.where(weights > 1e-11, weights, 1.0))[n_fft // 2:length - n_fft // 2]
+
+    def db(a, b):
+        size = min(a.size, b.size)
+        return float(20 * np.log10(np.sqrt(np.mean(a[:size] ** 2)) / np.sqrt(np.mean(b[:size] ** 2))))
+
+    return {"mlx_vs_onnx_db": db(ours, audio), "numpy_vs_onnx_db": db(torch_rule, audio),
+            "mlx_vs_numpy_db": db(ours, torch_rule), "mlx_vs_onnx_correlation": _correlation(ours, audio),
+            "mlx_vs_numpy_correlation": _correlation(ours, torch_rule)}
 
 
 class _DecoderInputs:
@@ -81,9 +122,11 @@ class _DecoderInputs:
         return self._mx.zeros((1, 1))
 
 
-def mlx_run(model, phonemes: str, style: np.ndarray, speed: float, seed: int = 0) -> dict[str, np.ndarray]:
+def mlx_run(model, phonemes: str, style: np.ndarray, speed: float, seed: int = 0,
+            decode: bool = True) -> dict[str, np.ndarray]:
     """mlx-audio's Model.__call__ up to its decoder (durations, F0, N as it computes them), then its own decoder on
-    exactly those inputs: the same work as one call, with the intermediates kept."""
+    exactly those inputs: the same work as one call, with the intermediates kept. ``decode=False`` stops before
+    the decoder (the costly part on a CPU: about 95% of a call) and returns no audio."""
     import mlx.core as mx
 
     mx.random.seed(seed)  # the source module's noise and phase
@@ -95,10 +138,13 @@ def mlx_run(model, phonemes: str, style: np.ndarray, speed: float, seed: int = 0
     finally:
         model.decoder = decoder
     asr, f0, n, ref = capture.inputs
-    audio = decoder(asr, f0, n, ref)[0]
-    mx.eval(audio)
-    return {"audio": np.asarray(audio.astype(mx.float32)).ravel(), "durations": np.asarray(output.pred_dur).ravel(),
-            "f0": np.asarray(f0.astype(mx.float32)).ravel(), "n": np.asarray(n.astype(mx.float32)).ravel()}
+    result = {"durations": np.asarray(output.pred_dur).ravel(), "f0": np.asarray(f0.astype(mx.float32)).ravel(),
+              "n": np.asarray(n.astype(mx.float32)).ravel()}
+    if decode:
+        audio = decoder(asr, f0, n, ref)[0]
+        mx.eval(audio)
+        result["audio"] = np.asarray(audio.astype(mx.float32)).ravel()
+    return result
 
 
 def log_spectrogram(audio: np.ndarray, n_fft: int = 1024, hop: int = 256) -> np.ndarray:
