@@ -80,8 +80,9 @@ class MlxKokoroEngine:
     def is_loaded(self, variant: str) -> bool:
         return variant in self._models
 
-    def _folder(self, variant: str) -> tuple[Path, str, str]:
-        """The folder of ``variant``, its weights_source and the weights file's sha256."""
+    def _folder(self, variant: str) -> tuple[Path, str, str, str, str]:
+        """The folder of ``variant``, its weights_source, the weights file's sha256, model_name and description.
+        Derived weights are named so in all three, so they never read as mlx-community's."""
         if variant not in mlx_weights.VARIANTS:
             raise EngineError("unknown_variant", f"variant {variant!r} is not known to the mlx engine; known: "
                               f"{', '.join(mlx_weights.VARIANTS)}")
@@ -93,20 +94,23 @@ class MlxKokoroEngine:
                                   f"{OFFICIAL_REPO.format(variant=variant)})")
             weights = self._weights_file(path)
             sha256 = model_files.sha256_of(weights)
-            return path, f"folder {path} ({weights.name} sha256 {sha256})", sha256
+            return (path, f"folder {path} ({weights.name} sha256 {sha256})", sha256, f"Kokoro-82M-{variant}",
+                    f"{DESCRIPTIONS[variant]}, folder {path.name}")
         official = hugging_face_folder(variant)
         if official is not None:
             weights = self._weights_file(official)
             sha256 = model_files.sha256_of(weights)
-            return (official, f"official {OFFICIAL_REPO.format(variant=variant)} (Hugging Face cache, snapshot "
-                    f"{official.name}, {weights.name} sha256 {sha256})", sha256)
+            repo = OFFICIAL_REPO.format(variant=variant)
+            return (official, f"official {repo} (Hugging Face cache, snapshot {official.name}, {weights.name} "
+                    f"sha256 {sha256})", sha256, repo, DESCRIPTIONS[variant])
         try:
             path = mlx_weights.derived_folder(variant)
             record = mlx_weights.manifest(variant)
         except (mlx_weights.MlxWeightsError, ModelFileError) as error:
             raise EngineError("missing_file", f"the {variant} MLX weights cannot be derived: {error}") from error
         return (path, f"derived from {record['source_file']} (sha256 {record['source_sha256']}) by pytest-kokoro, "
-                f"not official mlx-community weights", record["files"][mlx_weights.WEIGHTS_FILE])
+                f"not official mlx-community weights", record["files"][mlx_weights.WEIGHTS_FILE],
+                f"Kokoro-82M-{variant}-derived", f"{DESCRIPTIONS[variant]}, derived from the int8 ONNX model")
 
     @staticmethod
     def _weights_file(folder: Path) -> Path:
@@ -117,7 +121,7 @@ class MlxKokoroEngine:
         return weights
 
     def load(self, variant: str) -> LoadedVariant:
-        path, source, sha256 = self._folder(variant)
+        path, source, sha256, model_name, description = self._folder(variant)
         try:
             model = mlx_weights.load(path)
         except (ValueError, FileNotFoundError, KeyError) as error:  # mlx-audio's loader: bad shapes, missing files
@@ -126,7 +130,7 @@ class MlxKokoroEngine:
         self._models[variant] = model
         self._sources[variant] = source
         self._folders[variant] = path
-        loaded = LoadedVariant(variant, f"Kokoro-82M-{variant}", DESCRIPTIONS[variant], sha256)
+        loaded = LoadedVariant(variant, model_name, description, sha256)
         self._loaded[variant] = loaded
         return loaded
 

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from pytest_kokoro.core.schema import (
+    ENGINE_EXTRA_KEYS,
     HARNESS_EXTRA_KEYS,
     REFERENCE_KEYS,
     ResultsFileError,
@@ -19,6 +20,15 @@ DONE = next(e for e in load_spec("protocol_examples.json")["events"] if e["type"
 def test_key_lists_match_the_shared_spec():
     assert list(REFERENCE_KEYS) == [k["name"] for k in KEYS["reference_keys"]]
     assert list(HARNESS_EXTRA_KEYS) == [k["name"] for k in KEYS["harness_extra_keys"]]
+    assert list(ENGINE_EXTRA_KEYS) == [k["name"] for k in KEYS["engine_extra_keys"]]
+
+
+@pytest.mark.parametrize("key,bad", [("weights_source", 3), ("mlx_peak_memory_gb", "1 GB"),
+                                     ("onnxruntime_version", 1.32)])
+def test_engine_extra_keys_are_typed_where_present(key, bad):
+    validate_result({**DONE["result"], key: None if key != "mlx_peak_memory_gb" else 0})
+    with pytest.raises(ResultsFileError, match=key):
+        validate_result({**DONE["result"], key: bad})
 
 
 def test_reference_results_validate_as_they_are(reference_fixture):
