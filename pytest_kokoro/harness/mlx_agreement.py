@@ -4,7 +4,8 @@ Waveforms are not compared: mlx-audio's source module draws random noise and pha
 What is compared, stage by stage:
 - durations: frames per token (the ONNX graph's ``/encoder/Clip_output_0`` against mlx-audio's ``pred_dur``);
 - F0 and N: the predicted pitch and energy curves (``/encoder/Squeeze_output_0`` and ``Squeeze_1``, exposed as extra
-  graph outputs, against the inputs mlx-audio's Model hands its decoder);
+  graph outputs, against the inputs mlx-audio's Model hands its decoder), laid onto the same frames token by token
+  (a token one frame longer would otherwise shift every frame after it);
 - the spectrum: correlation of the log-magnitude spectrograms, and the level (RMS, dB) of MLX against ONNX.
 
 ``python -m pytest_kokoro.harness.mlx_agreement --text "Hi there."`` prints the numbers for every variant
@@ -164,29 +165,62 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def compare(variant: str, onnx: dict[str, np.ndarray], mlx: dict[str, np.ndarray]) -> Agreement:
+    """The agreement of two runs on the same tokens; without ``audio`` in ``mlx`` (a predictor-only run) the
+    spectrum, level and sample counts are NaN and 0."""
     d_onnx, d_mlx = onnx["durations"].astype(int), mlx["durations"].astype(int)
     off = np.abs(d_onnx - d_mlx) if d_onnx.size == d_mlx.size else np.array([max(d_onnx.size, d_mlx.size)])
-    spec_onnx, spec_mlx = log_spectrogram(onnx["audio"]), log_spectrogram(mlx["audio"])
-    rows = min(len(spec_onnx), len(spec_mlx))
-    rms = lambda a: float(np.sqrt(np.mean(np.square(a, dtype=np.float64))))  # noqa: E731
+    spectrum, level, samples = float("nan"), float("nan"), 0
+    if "audio" in mlx:
+        spec_onnx, spec_mlx = log_spectrogram(onnx["audio"]), log_spectrogram(mlx["audio"])
+        rows = min(len(spec_onnx), len(spec_mlx))
+        spectrum = _correlation(spec_onnx[:rows], spec_mlx[:rows])
+        level = float(20 * np.log10(_rms(mlx["audio"]) / _rms(onnx["audio"])))
+        samples = int(mlx["audio"].size)
     return Agreement(
         variant=variant, tokens=int(d_onnx.size), frames_onnx=int(d_onnx.sum()), frames_mlx=int(d_mlx.sum()),
         durations_off=int((off > 0).sum()), durations_max_off=int(off.max(initial=0)),
-        f0_correlation=_correlation(onnx["f0"], mlx["f0"]), n_correlation=_correlation(onnx["n"], mlx["n"]),
-        spectrum_correlation=_correlation(spec_onnx[:rows], spec_mlx[:rows]),
-        level_db=20 * np.log10(rms(mlx["audio"]) / rms(onnx["audio"])),
-        samples_onnx=int(onnx["audio"].size), samples_mlx=int(mlx["audio"].size))
+        f0_correlation=_correlation(onnx["f0"], _aligned(mlx["f0"], d_mlx, d_onnx)),
+        n_correlation=_correlation(onnx["n"], _aligned(mlx["n"], d_mlx, d_onnx)),
+        spectrum_correlation=spectrum, level_db=level, samples_onnx=int(onnx["audio"].size), samples_mlx=samples)
+
+
+def token_aligned(curve: np.ndarray, durations: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """A per-frame curve (F0, N) of one run laid onto another run's frames, token by token: each token's stretch
+    resampled (linearly) to the other run's frame count, so a token one frame longer does not shift every frame
+    after it. F0 and N have ``len(curve) / sum(durations)`` values per frame (2 in Kokoro)."""
+    per_frame = len(curve) // max(1, int(durations.sum()))
+    pieces, start = [], 0
+    for have, want in zip(durations.astype(int) * per_frame, target.astype(int) * per_frame):
+        piece = curve[start:start + have]
+        start += have
+        if want == 0:
+            continue
+        if have == 0:
+            pieces.append(np.full(want, curve[min(start, len(curve) - 1)]))
+        else:
+            pieces.append(np.interp(np.linspace(0, have - 1, want), np.arange(have), piece))
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+def _aligned(curve: np.ndarray, durations: np.ndarray, target: np.ndarray) -> np.ndarray:
+    return token_aligned(curve, durations, target) if durations.size == target.size else curve
+
+
+def _rms(audio: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
 
 
 def agreement(engine, reference: OnnxReference, variant: str, text: str, voice_name: str = "jf_alpha",
-              speed: float = 1.0) -> Agreement:
-    """One variant of an MlxKokoroEngine (loaded here if needed) against onnxruntime on the same phonemes."""
+              speed: float = 1.0, decode: bool = True) -> Agreement:
+    """One variant of an MlxKokoroEngine (loaded here if needed) against onnxruntime on the same phonemes;
+    ``decode=False`` compares durations, F0 and N only (seconds instead of a minute on a CPU)."""
     if not engine.is_loaded(variant):
         engine.load(variant)
     phonemes = engine.phonemes(text, voice_name)
     tokens = engine.tokens(phonemes)
     style = engine.voice(voice_name)[min(len(tokens), 510) - 1]
-    return compare(variant, reference.run(tokens, style, speed), mlx_run(engine.model(variant), phonemes, style, speed))
+    return compare(variant, reference.run(tokens, style, speed),
+                   mlx_run(engine.model(variant), phonemes, style, speed, decode=decode))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,12 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", default="Hi there.")
     parser.add_argument("--voice", default="jf_alpha")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--no-decode", action="store_true", help="durations, F0 and N only (the predictor)")
     args = parser.parse_args(argv)
     engine, reference = MlxKokoroEngine(), OnnxReference()
     for variant in args.variants.split(","):
-        result = agreement(engine, reference, variant, args.text, args.voice)
+        result = agreement(engine, reference, variant, args.text, args.voice, decode=not args.no_decode)
         engine.unload(variant)
-        print(json.dumps({**asdict(result), "length_ratio": result.length_ratio}), flush=True)
+        print(json.dumps({**asdict(result), "length_ratio": result.length_ratio if result.samples_mlx else None}),
+              flush=True)
     return 0
 
 

@@ -34,6 +34,20 @@ def test_lstm_gates_go_from_onnx_iofc_to_pytorch_ifgo():
     assert mlx_weights._reorder_gates(onnx_order, hidden).tolist() == [1, 1, 3, 3, 4, 4, 2, 2]  # i, f, g(=c), o
 
 
+def test_curves_are_compared_token_by_token():
+    """One token a frame longer must not shift every frame after it (F0 and N have 2 values per frame)."""
+    from pytest_kokoro.harness.mlx_agreement import token_aligned
+
+    rng = np.random.default_rng(0)
+    reference_durations = np.array([3, 2, 4, 3])
+    levels = rng.normal(size=4)
+    reference = np.repeat(levels, reference_durations * 2)
+    longer = np.array([3, 3, 4, 3])  # the second token one frame longer
+    curve = np.repeat(levels, longer * 2)
+    assert np.corrcoef(reference, token_aligned(curve, longer, reference_durations))[0, 1] > 0.999
+    assert token_aligned(curve, longer, reference_durations).size == reference.size
+
+
 @pytest.fixture(scope="module")
 def float_set():
     return mlx_weights.float_state_dict(model_files.int8_model_path())
