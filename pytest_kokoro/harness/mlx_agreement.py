@@ -14,10 +14,10 @@ What is compared, stage by stage:
 The level: MLX audio is 3.5 dB quieter than onnxruntime's, and that is the int8 ONNX model's doing. Given the very
 same spectrum (the graph's ``conv_post`` output, exposed as an output), mlx-audio's iSTFT and a plain numpy
 torch.istft (overlap-add divided by the sum of squared windows) agree to 1e-7 dB, and both are 3.52 dB below the
-graph's own audio: 20 log10(1.5). The graph's iSTFT is a traced STFT module whose ``window_sum`` was baked in at 20
-samples (its initializer ``...stft.window_sum``, shape (20,)), so past the first frame its overlap-add is never
-divided by the sum of squared Hann windows, 1.5 at hop n_fft/4. mlx-audio (like torch.istft, and like Kokoro's
-PyTorch model) divides. ``ONNX_ISTFT_GAIN_DB`` is that factor; what is left of ``level_db`` after it is the two
+graph's own audio: 20 log10(1.5), sample by sample. 1.5 is the sum of squared Hann windows at hop n_fft/4, which
+the graph's overlap-add is not divided by (its ``...stft.window_sum`` initializer holds only 20 values: a
+normalization traced for one frame). mlx-audio divides, like torch.istft and Kokoro's PyTorch model.
+``ONNX_ISTFT_GAIN_DB`` is that factor; what is left of ``level_db`` after it is the two
 decoders' own difference (dynamic int8 activations against float).
 """
 
