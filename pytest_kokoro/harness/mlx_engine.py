@@ -147,8 +147,15 @@ class MlxKokoroEngine:
 
     # --- voices ---
 
+    def _voice_folders(self) -> list[Path]:
+        """voices/ of the MLX folders this engine may use (official or the user's): <name>.safetensors each."""
+        folders = [Path(p).expanduser() for p in self._user_folders.values()]
+        folders += [f for f in (hugging_face_folder(v) for v in mlx_weights.VARIANTS) if f is not None]
+        return [f / "voices" for f in folders if (f / "voices").is_dir()]
+
     def voices(self) -> list[str]:
         names = set(np.load(model_files.japanese_voice_pack()).files)
+        names |= {path.stem for folder in self._voice_folders() for path in folder.glob("*.safetensors")}
         if self._voice_pack:
             try:
                 names |= set(np.load(self._voice_pack).files)
@@ -157,10 +164,17 @@ class MlxKokoroEngine:
         return sorted(names)
 
     def voice(self, name: str) -> np.ndarray:
-        """The voice's style table, (510, 1, 256), from the same packs as the onnxruntime engine."""
+        """The voice's style table, (510, 1, 256): from the same packs as the onnxruntime engine, else from an MLX
+        folder's voices/ (mlx-audio's load_voice_tensor)."""
         for pack in self._packs():
             if name in pack.files:
                 return np.asarray(pack[name], dtype=np.float32)
+        for folder in self._voice_folders():  # an mlx-community folder's voices/af_heart.safetensors
+            if (folder / f"{name}.safetensors").is_file():
+                from mlx_audio.tts.models.kokoro.voice import load_voice_tensor
+
+                table = load_voice_tensor(str(folder / f"{name}.safetensors"))
+                return np.asarray(table.astype(self._mx.float32), dtype=np.float32).reshape(-1, 1, 256)
         if name in ENGLISH_VOICES and not self._voice_pack:
             raise EngineError("missing_file", f"voice {name!r} is in the English voice pack: pass {VOICE_PACK_HINT}")
         raise EngineError("unknown_voice", f"voice {name!r} is not available; available: {', '.join(self.voices())}")

@@ -144,6 +144,14 @@ def test_an_official_folder_in_the_hugging_face_cache_is_found_and_named(tmp_pat
     assert loaded.model_name == "mlx-community/Kokoro-82M-bf16"
     engine.load("4bit")
     assert engine.weights_source("4bit").startswith("derived from kokoro-v1.0.int8.onnx")
+    # The folder's voices/ (mlx-community ships af_heart.safetensors and the rest there): a voice pack row table.
+    import mlx.core as mx
+
+    table = np.random.default_rng(1).normal(size=(510, 1, 256)).astype(np.float32)
+    (snapshot / "voices").mkdir()
+    mx.save_safetensors(str(snapshot / "voices" / "af_test.safetensors"), {"voice": mx.array(table)})
+    assert "af_test" in engine.voices()
+    np.testing.assert_array_equal(engine.voice("af_test"), table)
 
 
 def test_mlx_peak_memory_is_reset_per_round(engine):
