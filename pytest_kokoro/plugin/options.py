@@ -224,6 +224,21 @@ def engines(config: pytest.Config, device: DeviceSpec) -> list[str | None]:
     return ["onnxruntime"]
 
 
+# The host's mlx engine on a CPU (MLX without Metal: any Linux machine) synthesizes at a real-time factor of 35-60,
+# so one chunk can take minutes and no event may come while it runs (docs/mlx.md): a longer default wait there.
+MLX_CPU_TIMEOUT = 1800.0
+
+
+def timeout(config: pytest.Config, engines: list[str | None]) -> float:
+    """--kokoro-timeout, else its default; with the mlx engine off a Mac, MLX_CPU_TIMEOUT."""
+    import sys
+
+    given = config.getoption("kokoro_timeout") is not None or config.getini("kokoro_timeout") not in (None, "", [])
+    if not given and "mlx" in engines and sys.platform != "darwin":
+        return MLX_CPU_TIMEOUT
+    return option(config, "kokoro_timeout")
+
+
 def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str],
                 engines: list[str | None] = (None,)) -> list[Case]:
     sherpa_swift = device.kind == "swift" and "sherpa-onnx" in engines

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_kokoro.devices.base import DeviceSettings, DeviceSpec, parse_device
-from pytest_kokoro.plugin.options import build_cases, engines, models, option
+from pytest_kokoro.plugin.options import build_cases, engines, models, option, timeout
 from pytest_kokoro.runner.records import Case, Settings
 
 
@@ -35,10 +35,10 @@ class KokoroRun:
         warmup = option(config, "kokoro_warmup")
         self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
                                  warmup=True if warmup is None else bool(warmup),
-                                 timeout=option(config, "kokoro_timeout"))
+                                 timeout=timeout(config, self.engines))
         app = option(config, "kokoro_app")
         self.results_dir = Path(option(config, "kokoro_results_dir"))
-        self.device_settings = DeviceSettings(self.results_dir, timeout=option(config, "kokoro_timeout"),
+        self.device_settings = DeviceSettings(self.results_dir, timeout=timeout(config, self.engines),
                                               models=self.models, voice_pack=option(config, "kokoro_voice_pack"),
                                               app=Path(app) if app else None, launch=option(config, "kokoro_launch"),
                                               port=option(config, "kokoro_port"))

@@ -173,3 +173,15 @@ def test_swift_device_end_to_end(suite):
     load_results_file(path, harness=True)
     assert [r["model_name"] for r in results] == ["mlx-community/Kokoro-82M-bf16", "mlx-community/Kokoro-82M-4bit"]
     assert all(r["simulated"] is True and r["chunk_count"] == 2 for r in results)
+
+
+def test_the_mlx_engine_off_a_mac_waits_longer_for_a_chunk(pytester):
+    """MLX's CPU backend takes minutes per chunk: the default wait grows unless the user set one."""
+    import sys
+
+    from pytest_kokoro.plugin.options import MLX_CPU_TIMEOUT, timeout
+
+    config = pytester.parseconfig("--kokoro-engine=mlx")
+    assert timeout(config, ["mlx"]) == (120.0 if sys.platform == "darwin" else MLX_CPU_TIMEOUT)
+    assert timeout(config, ["onnxruntime"]) == 120.0
+    assert timeout(pytester.parseconfig("--kokoro-timeout=30"), ["mlx"]) == 30.0
