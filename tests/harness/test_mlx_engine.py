@@ -97,6 +97,7 @@ def test_each_variant_agrees_with_onnxruntime_on_the_same_tokens(engine, referen
            "audio": rounds[variant].audio}
     engine.unload(variant)
     heard = mlx_agreement.compare(variant, reference.run(tokens, style, 1.0), mlx)
+    print(f"\nagreement {variant}: {predicted}\nheard {variant}: {heard}")  # the numbers, with -s (docs/mlx.md)
     assert heard.spectrum_correlation >= 0.95, heard
     # The graph's iSTFT leaves out a division by 1.5 (test below); past that, within 1.5 dB.
     assert abs(heard.level_db + mlx_agreement.ONNX_ISTFT_GAIN_DB) <= 1.5, heard
