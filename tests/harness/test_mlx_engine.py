@@ -86,8 +86,9 @@ def test_each_variant_agrees_with_onnxruntime_on_the_same_tokens(engine, referen
     # Durations, F0 and N on a whole sentence, from the predictor alone.
     predicted = mlx_agreement.agreement(engine, reference, variant, SENTENCE, VOICE, decode=False)
     assert predicted.tokens > 20 and predicted.durations_max_off <= 1, predicted
-    assert predicted.durations_off <= (0.15 if variant == "4bit" else 0.08) * predicted.tokens, predicted
-    assert predicted.f0_correlation >= (0.99 if variant == "4bit" else 0.999), predicted
+    # A token one frame off is rounding at a frame boundary (the issue saw 1-6 of 53 tokens, 8-bit to fp32).
+    assert predicted.durations_off <= (0.15 if quantized else 0.10) * predicted.tokens, predicted
+    assert predicted.f0_correlation >= (0.99 if quantized else 0.999), predicted
     assert predicted.n_correlation >= (0.99 if quantized else 0.995), predicted
     # The spectrum and level of the audio the harness sent, against onnxruntime's on the same tokens.
     phonemes = engine.phonemes(TEXT, VOICE)
