@@ -29,6 +29,9 @@ class Engine:
     implementation: str = ""  # "module:Class" the harness constructs (host harness only)
     requires: tuple[str, ...] = ()  # modules that must be importable for the engine to be chosen by default
     simulated: bool = False  # a SIMULATED engine: tests the harness, never a measurement
+    # The default --kokoro-timeout off a Mac, where the engine runs on a CPU: MLX without Metal synthesizes at a
+    # real-time factor of 35-60, so one chunk takes minutes with no event meanwhile (docs/mlx.md).
+    cpu_timeout: float | None = None
 
     def installed(self) -> bool:
         """Whether every module in ``requires`` can be imported here (looked up, not imported)."""
@@ -63,6 +66,10 @@ HOST_ENGINES = EngineTable("the host harness (python -m pytest_kokoro.harness)",
     Engine("sherpa-onnx", "the same model through sherpa-onnx's C library, the build the Swift harness links",
            ("int8",), ("jf_alpha",), "pytest_kokoro.harness.sherpa_engine:SherpaKokoroEngine",
            requires=("sherpa_onnx",)),
+    Engine("mlx", "mlx-audio's Kokoro on MLX, kokoro_benchmark.py's own engine: the phone's variants, from the "
+                  "official mlx-community folders or derived from the int8 model (docs/mlx.md)",
+           ("bf16", "8bit", "6bit", "4bit"), ("jf_alpha",), "pytest_kokoro.harness.mlx_engine:MlxKokoroEngine",
+           requires=("mlx", "mlx_audio"), cpu_timeout=1800.0),
 ))
 
 SWIFT_ENGINES = EngineTable("the Swift harness (ios-harness CLI)", (

@@ -123,6 +123,21 @@ def gate_exclusions(result: dict[str, Any]) -> list[str]:
     return [str(reason) for reason in reasons] if isinstance(reasons, list) else [str(reasons)]
 
 
+class EngineExtras(BaseModel):
+    """Keys an engine adds after the harness keys where it has them (docs/results.md): checked when present."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    onnxruntime_version: str | None = None
+    # The mlx engine: where its weights came from (official folder, user folder, or derived from which file and
+    # sha256), and MLX's own allocator peak in GiB, reset per round (the iPhone app reports it too).
+    weights_source: str | None = None
+    mlx_peak_memory_gb: float | None = None
+
+
+ENGINE_EXTRA_KEYS = tuple(EngineExtras.model_fields)
+
+
 class ResultsFileError(ValueError):
     """A results file that is not in the kokoro_benchmark.py schema; the message names what is wrong."""
 
@@ -130,7 +145,8 @@ class ResultsFileError(ValueError):
 def _float_ok(data: dict[str, Any]) -> dict[str, Any]:
     # JSON has one number type: 9 and 9.0 are the same float to kokoro_benchmark.py. Strict mode would reject
     # an int where a float is declared, so widen ints (not bools) for the float fields only.
-    floats = {name for name, f in HarnessResult.model_fields.items() if f.annotation in (float, float | None)}
+    fields = {**HarnessResult.model_fields, **EngineExtras.model_fields}
+    floats = {name for name, f in fields.items() if f.annotation in (float, float | None)}
     return {k: float(v) if k in floats and type(v) is int else v for k, v in data.items()}
 
 
@@ -161,6 +177,7 @@ def validate_result(data: dict[str, Any], *, harness: bool = True) -> ReferenceR
     if order:
         raise ResultsFileError(order[0])
     try:
+        EngineExtras.model_validate(_float_ok({k: data[k] for k in ENGINE_EXTRA_KEYS if k in data}))
         return model.model_validate(_float_ok(data))
     except ValidationError as error:
         raise ResultsFileError(f"result is not in the results schema: {error}") from error

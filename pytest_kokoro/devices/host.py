@@ -33,8 +33,11 @@ class HostKind(DeviceKind):
         return dict(settings.option("kokoro_model") or ())
 
     def defaults(self, engine: str | None, settings: DeviceSettings) -> tuple[list[str], list[str]]:
+        """The engine's own, plus each --kokoro-model variant that no engine has of its own (fp32, fp16 ONNX files);
+        a model given for an engine's variant (an official MLX folder for bf16) only says where that one is."""
         variants, voices = super().defaults(engine, settings)
-        extra = [variant for variant in self.models(settings) if variant not in variants]
+        known = {v for row in self.engines.engines for v in row.variants}
+        extra = [variant for variant in self.models(settings) if variant not in known]
         return [*variants, *extra], voices
 
     def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:

@@ -110,6 +110,9 @@ class Harness:
             chunks = split_text(request.text, request.split, pace=pace)
         calibration_time = measure_calibration()
         self.memory.reset()
+        reset_engine_memory = getattr(self.engine, "reset_peak_memory", None)
+        if reset_engine_memory is not None:  # the mlx engine: MLX's own allocator peak, beside the process's
+            reset_engine_memory()
         times: list[float] = []
         counts: list[int] = []
         audio: list[np.ndarray] = []
@@ -158,6 +161,9 @@ class Harness:
             adaptive_pace=pace.as_json() if pace else None,
             onnxruntime_version=self.engine.onnxruntime_version,
         ).model_dump(mode="json")
+        extras = getattr(self.engine, "result_extras", None)
+        if extras is not None:  # engine keys after the harness's (the mlx engine: weights_source, mlx_peak_memory_gb)
+            result.update(extras(request.variant))
         self.emit({"type": "done", "id": run_id, "result": result})
 
     def _pace(self, request: Request, voice: np.ndarray) -> Pace:

@@ -208,17 +208,34 @@ def engines(config: pytest.Config, kind: DeviceKind) -> list[str | None]:
 
 def build_cases(config: pytest.Config, kind: DeviceKind, settings: DeviceSettings,
                 engines: list[str | None] = (None,)) -> list[Case]:
-    default_variants, default_voices = kind.defaults(engines[0], settings)
-    variants = option(config, "kokoro_variants") or default_variants
-    voices = option(config, "kokoro_voices") or default_voices
+    """The matrix: engine × variant × voice × text × split; each engine with its own default variants and voices
+    (the host's mlx engine has the phone's bf16..4bit, onnxruntime int8) unless the options name them."""
     try:
         texts = resolve_texts(option(config, "kokoro_texts"))
     except TextsError as error:
         raise pytest.UsageError(str(error)) from None
-    axis = engines if len(engines) > 1 else [None]
-    return [Case(variant, voice, text_id, text, engine=engine, split=split)
-            for engine, variant, voice, (text_id, text), split in itertools.product(
-                axis, variants, voices, texts.items(), option(config, "kokoro_split"))]
+    cases = []
+    for engine in engines:
+        default_variants, default_voices = kind.defaults(engine, settings)
+        variants = option(config, "kokoro_variants") or default_variants
+        voices = option(config, "kokoro_voices") or default_voices
+        cases += [Case(variant, voice, text_id, text, engine=engine if len(engines) > 1 else None, split=split)
+                  for variant, voice, (text_id, text), split in itertools.product(
+                      variants, voices, texts.items(), option(config, "kokoro_split"))]
+    return cases
+
+
+def timeout(config: pytest.Config, kind: DeviceKind, engines: list[str | None]) -> float:
+    """--kokoro-timeout as given; else, off a Mac with an engine that runs on the CPU there (the host's mlx), that
+    engine's own longer wait (core/engines.py: cpu_timeout); else the row's default."""
+    import sys
+
+    given = config.getoption("kokoro_timeout") is not None or config.getini("kokoro_timeout") not in (None, "", [])
+    if not given and sys.platform != "darwin" and kind.engines is not None:
+        waits = [kind.engines.get(e).cpu_timeout for e in engines if e is not None]
+        if any(waits):
+            return max(w for w in waits if w)
+    return option(config, "kokoro_timeout")
 
 
 def device_spec(config: pytest.Config) -> DeviceSpec:

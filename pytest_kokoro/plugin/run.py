@@ -19,7 +19,7 @@ import pytest
 
 from pytest_kokoro.devices.base import DeviceKind, DeviceSpec, WorkerSetupError
 from pytest_kokoro.devices.registry import kind as device_kind
-from pytest_kokoro.plugin.options import build_cases, device_settings, device_spec, engines, option
+from pytest_kokoro.plugin.options import build_cases, device_settings, device_spec, engines, option, timeout
 from pytest_kokoro.runner.records import Case, Settings
 
 # --kokoro-ab-baseline=same: the A/A check (docs/gates.md).
@@ -48,7 +48,7 @@ class KokoroRun:
         self.cases: list[Case] = build_cases(config, self.kind, self.device_settings, self.engines)
         self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
                                  warmup=bool(option(config, "kokoro_warmup")),
-                                 timeout=option(config, "kokoro_timeout"))
+                                 timeout=timeout(config, self.kind, self.engines))
         self.ab_command: str | None = option(config, "kokoro_ab_baseline")
         self._session: Any = None
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing

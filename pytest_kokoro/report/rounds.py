@@ -80,6 +80,8 @@ def with_report_keys(result: dict[str, Any]) -> dict[str, Any]:
     out = dict(result)
     out.setdefault("device", result.get("platform", "reference"))
     out.setdefault("variant", result["model_name"])
+    if str(result.get("weights_source", "")).startswith("derived"):  # mlx engine (docs/mlx.md): never a row of
+        out["variant"] = f"{out['variant']} (derived)"  # the official weights' variant
     out.setdefault("split", SPLIT_NAME)
     out.setdefault("case", f"{out['variant']}-{result['voice']}")
     samples = result.get("chunk_samples")

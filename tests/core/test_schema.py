@@ -4,6 +4,7 @@ import pytest
 
 from pytest_kokoro.core.schema import (
     CONDITION_KEYS,
+    ENGINE_EXTRA_KEYS,
     HARNESS_EXTRA_KEYS,
     REFERENCE_KEYS,
     ResultsFileError,
@@ -29,6 +30,15 @@ def test_a_flagged_round_says_why_it_is_left_out_of_gates():
                                                                                          "low_power_mode"]
     assert gate_exclusions({"excluded_from_gates": []}) == []
     assert gate_exclusions({}) == [], "the host harness writes no condition keys: its rounds gate"
+    assert list(ENGINE_EXTRA_KEYS) == [k["name"] for k in KEYS["engine_extra_keys"]]
+
+
+@pytest.mark.parametrize("key,bad", [("weights_source", 3), ("mlx_peak_memory_gb", "1 GB"),
+                                     ("onnxruntime_version", 1.32)])
+def test_engine_extra_keys_are_typed_where_present(key, bad):
+    validate_result({**DONE["result"], key: None if key != "mlx_peak_memory_gb" else 0})
+    with pytest.raises(ResultsFileError, match=key):
+        validate_result({**DONE["result"], key: bad})
 
 
 def test_reference_results_validate_as_they_are(reference_fixture):

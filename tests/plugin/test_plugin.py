@@ -36,8 +36,8 @@ def test_help_lists_every_option(pytester):
     (["--kokoro-texts=no-such-text"], "*'no-such-text' is neither a built-in text (default, short, paragraph) nor a file*"),
     (["--kokoro-model=fp16"], "*expected VARIANT=PATH*"),
     (["--kokoro-launch=sometimes"], "*expected auto or manual*"),
-    (["--kokoro-engine=mlx"], "*unknown engine 'mlx': use onnxruntime, scripted, sherpa-onnx*"),
-    (["--kokoro-engine=scripted"], "*--kokoro-engine scripted: host runs onnxruntime or sherpa-onnx*"),
+    (["--kokoro-engine=coreml"], "*unknown engine 'coreml': use mlx, onnxruntime, scripted, sherpa-onnx*"),
+    (["--kokoro-engine=scripted"], "*--kokoro-engine scripted: host runs onnxruntime or sherpa-onnx or mlx*"),
     (["--kokoro-device=iphone", "--kokoro-engine=sherpa-onnx"], "*--kokoro-engine is for host and swift*"),
 ])
 def test_bad_options_are_usage_errors_that_say_what_to_do(suite, args, message):
@@ -58,6 +58,17 @@ def test_engines_are_a_matrix_axis(suite):
     result = suite.runpytest("--collect-only", "-q", "--kokoro-engine=onnxruntime,sherpa-onnx", "--kokoro-texts=short")
     result.stdout.fnmatch_lines(["*test_streaming_tts?int8-jf_alpha-short-onnxruntime?",
                                  "*test_streaming_tts?int8-jf_alpha-short-sherpa-onnx?", "2 tests collected*"])
+
+
+def test_the_mlx_engine_defaults_to_the_phones_four_variants(suite):
+    """Each engine its own variants: int8 for onnxruntime, bf16/8bit/6bit/4bit for mlx (nothing runs here)."""
+    result = suite.runpytest("--collect-only", "-q", "--kokoro-engine=onnxruntime,mlx", "--kokoro-texts=short")
+    result.stdout.fnmatch_lines(["*test_streaming_tts?int8-jf_alpha-short-onnxruntime?",
+                                 *(f"*test_streaming_tts?{v}-jf_alpha-short-mlx?" for v in ("bf16", "8bit", "6bit", "4bit")),
+                                 "5 tests collected*"])
+    alone = suite.runpytest("--collect-only", "-q", "--kokoro-engine=mlx", "--kokoro-texts=short")
+    alone.stdout.fnmatch_lines(["*test_streaming_tts?bf16-jf_alpha-short?", "*test_streaming_tts?4bit-jf_alpha-short?",
+                                "4 tests collected*"])
 
 
 @pytest.mark.skipif(sherpa_library_dir() is None,
@@ -162,3 +173,15 @@ def test_swift_device_end_to_end(suite):
     load_results_file(path, harness=True)
     assert [r["model_name"] for r in results] == ["mlx-community/Kokoro-82M-bf16", "mlx-community/Kokoro-82M-4bit"]
     assert all(r["simulated"] is True and r["chunk_count"] == 2 for r in results)
+
+
+def test_the_mlx_engine_off_a_mac_waits_longer_for_a_chunk(pytester):
+    """MLX's CPU backend takes minutes per chunk: the default wait grows unless the user set one."""
+    import sys
+
+    from pytest_kokoro.plugin.options import MLX_CPU_TIMEOUT, timeout
+
+    config = pytester.parseconfig("--kokoro-engine=mlx")
+    assert timeout(config, ["mlx"]) == (120.0 if sys.platform == "darwin" else MLX_CPU_TIMEOUT)
+    assert timeout(config, ["onnxruntime"]) == 120.0
+    assert timeout(pytester.parseconfig("--kokoro-timeout=30"), ["mlx"]) == 30.0

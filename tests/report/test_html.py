@@ -134,3 +134,14 @@ def test_the_console_check_sees_errors(tmp_path):
     console = browser.render(bad).console
     assert any("boom" in line for line in console)
     assert any("missingFunction is not defined" in line for line in console)
+
+
+def test_derived_mlx_weights_get_rows_of_their_own():
+    """Variants derived from the int8 model (host mlx engine) never share a row with the official weights'."""
+    from pytest_kokoro.report.rounds import with_report_keys
+
+    base = {"model_name": "Kokoro-82M-bf16-derived", "voice": "jf_alpha", "variant": "bf16",
+            "per_sentence_inference": [1.0], "sample_rate": 24000}
+    derived = with_report_keys({**base, "weights_source": "derived from kokoro-v1.0.int8.onnx (sha256 6e74…)"})
+    official = with_report_keys({**base, "weights_source": "official mlx-community/Kokoro-82M-bf16 (…)"})
+    assert (derived["variant"], official["variant"]) == ("bf16 (derived)", "bf16")
