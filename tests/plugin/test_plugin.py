@@ -179,9 +179,14 @@ def test_the_mlx_engine_off_a_mac_waits_longer_for_a_chunk(pytester):
     """MLX's CPU backend takes minutes per chunk: the default wait grows unless the user set one."""
     import sys
 
-    from pytest_kokoro.plugin.options import MLX_CPU_TIMEOUT, timeout
+    from pytest_kokoro.core.engines import HOST_ENGINES
+    from pytest_kokoro.devices.registry import kind
+    from pytest_kokoro.plugin.options import timeout
 
+    host, mlx_wait = kind("host"), HOST_ENGINES.get("mlx").cpu_timeout
     config = pytester.parseconfig("--kokoro-engine=mlx")
-    assert timeout(config, ["mlx"]) == (120.0 if sys.platform == "darwin" else MLX_CPU_TIMEOUT)
-    assert timeout(config, ["onnxruntime"]) == 120.0
-    assert timeout(pytester.parseconfig("--kokoro-timeout=30"), ["mlx"]) == 30.0
+    assert mlx_wait == 1800.0
+    assert timeout(config, host, ["mlx"]) == (120.0 if sys.platform == "darwin" else mlx_wait)
+    assert timeout(config, host, ["onnxruntime"]) == 120.0
+    assert timeout(config, host, ["onnxruntime", "mlx"]) == (120.0 if sys.platform == "darwin" else mlx_wait)
+    assert timeout(pytester.parseconfig("--kokoro-timeout=30"), host, ["mlx"]) == 30.0
