@@ -87,7 +87,7 @@ def test_the_help_shows_defaults_and_placeholders_a_user_can_read(pytester):
     shown = " ".join(pytester.runpytest_subprocess("--help").stdout.str().split())
     for text in ("--kokoro-device=DEVICE", "--kokoro-rounds=N timed rounds per case (default: 5)",
                  "--kokoro-results-dir=DIR where results, WAVs and harness logs go (default: results)",
-                 "host: the host harness", "iphone or iphone:UDID[,UDID...]:",
+                 "host: the host harness", "iphone or iphone:UDID[@HOST:PORT][,UDID[@HOST:PORT]...]:",
                  "swift: sherpa-onnx: the real Kokoro-82M int8 through sherpa-onnx's C API"):
         assert text in shown
     assert "--lsof" not in shown and "--runpytest" not in shown
