@@ -45,3 +45,4 @@ class Settings:
     warmup: bool
     timeout: float
     speed: float = 1.0
+    quality: str = "full"  # --kokoro-quality: full (with intelligibility) or basic (model-free checks only)

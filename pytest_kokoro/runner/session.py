@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pytest_kokoro.core.metrics import audio_problems, invariant_problems
+from pytest_kokoro.core.metrics import invariant_problems
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
 from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
+from pytest_kokoro.quality.assess import assess_round
+from pytest_kokoro.quality.intelligibility import IntelligibilityScorer, ScorerUnavailable
 from pytest_kokoro.runner.records import Case, CaseRecord, Settings
 from pytest_kokoro.runner.results import ResultsWriter
 
@@ -37,6 +39,7 @@ class KokoroSession:
         self.faults: list[str] = []
         self.hello: dict[str, Any] = {}
         self._loaded_variant: str | None = None
+        self._scorer: IntelligibilityScorer | None = None
 
     def harness(self) -> HarnessClient:
         if self.client is None:
@@ -80,6 +83,7 @@ class KokoroSession:
         if self.arm is not None:
             result["arm"] = self.arm
         problems = self.check(result, outcome, case)
+        problems += self.check_quality(result, outcome)  # the round stays in the results with its reasons
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
@@ -125,8 +129,23 @@ class KokoroSession:
         if outcome.audio is not None:
             if outcome.audio.size != result["samples"]:
                 problems.append(f"{outcome.audio.size} audio samples received, the result says {result['samples']}")
-            problems += audio_problems(outcome.audio, case.text)
         return problems
+
+    def check_quality(self, result: dict[str, Any], outcome: RunOutcome) -> list[str]:
+        """The audio's named quality checks (pytest_kokoro/quality), on the host after the clock: adds the
+        ``quality_*`` keys to ``result`` and returns the failures as problems."""
+        if outcome.audio is None:
+            return []
+        if self.settings.quality == "full" and self._scorer is None:
+            try:
+                self._scorer = IntelligibilityScorer()
+            except ScorerUnavailable as error:
+                raise CaseFailed(str(error)) from None
+        quality = assess_round(outcome.audio, chunk_texts=[c["text"] for c in outcome.chunks],
+                               chunk_samples=outcome.chunk_samples, voice=result["voice"], speed=result["speed"],
+                               sample_rate=result["sample_rate"], level=self.settings.quality, scorer=self._scorer)
+        result.update(quality.keys)
+        return quality.problems
 
     def close(self) -> None:
         client = self.client
