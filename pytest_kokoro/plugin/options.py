@@ -74,6 +74,12 @@ def _launch_mode(text: str) -> str:
     return text
 
 
+def _quality_level(text: str) -> str:
+    if text not in ("full", "basic"):
+        raise ValueError(f"expected full or basic, got {text!r}")
+    return text
+
+
 def _fuzz_profile(text: str) -> str:
     if text not in ("ci", "nightly"):
         raise ValueError(f"unknown fuzz profile {text!r}: use ci or nightly (HYPOTHESIS_PROFILE may name any "
@@ -129,6 +135,9 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
                                       "already running, started from Xcode)"),
     "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
+    "--kokoro-quality": (_quality_level, "audio checks after each round: full (default: the model-free checks and "
+                                         "the pocketsphinx intelligibility score) or basic (model-free only; "
+                                         "docs/quality.md)"),
     "--kokoro-fuzz-profile": (_fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or "
                                              "nightly (500); fuzzing is off unless this or $HYPOTHESIS_PROFILE is set"),
 }
@@ -136,6 +145,7 @@ DEFAULTS = {
     "kokoro_baselines_dir": "kokoro-baselines",
     "kokoro_launch": "auto",
     "kokoro_port": 7341,
+    "kokoro_quality": "full",
     "kokoro_rounds": 5,
     "kokoro_results_dir": "results",
     "kokoro_timeout": 120.0,

@@ -35,7 +35,7 @@ class KokoroRun:
         warmup = option(config, "kokoro_warmup")
         self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
                                  warmup=True if warmup is None else bool(warmup),
-                                 timeout=option(config, "kokoro_timeout"))
+                                 timeout=option(config, "kokoro_timeout"), quality=option(config, "kokoro_quality"))
         app = option(config, "kokoro_app")
         self.results_dir = Path(option(config, "kokoro_results_dir"))
         self.device_settings = DeviceSettings(self.results_dir, timeout=option(config, "kokoro_timeout"),

@@ -35,20 +35,18 @@ class RoundQuality:
 
 
 def assess_round(audio: np.ndarray, *, chunk_texts: Sequence[str], chunk_samples: Sequence[int], voice: str,
-                 speed: float, sample_rate: int, level: str = "full", scorer: Any = None) -> RoundQuality:
+                 speed: float, sample_rate: int, level: str = "full", scorer: Any = None,
+                 simulated: bool = False) -> RoundQuality:
     """The quality of one round's ``audio`` (its chunks' texts and sample counts as the harness reported them).
 
     ``scorer`` (intelligibility.IntelligibilityScorer) is used when ``level`` is "full"; the caller owns it, so its
-    decoder is built once per run, not per round.
+    decoder is built once per run, not per round. A ``simulated`` engine's audio is a test tone, not speech: only
+    the checks any audio must pass apply to it.
     """
     started = time.process_time()
-    report = check_audio(audio, sample_rate, chunk_samples)
+    report = check_audio(audio, sample_rate, chunk_samples, speech=not simulated)
     failures = list(report.failures)
-    tokens: list[int] | None
-    try:
-        tokens = [token_count(text, language_of(voice)) for text in chunk_texts]
-    except PhonemizerUnavailable:
-        tokens = None  # judged nowhere rather than against characters; docs/quality.md says how to enable it
+    tokens = None if simulated else _tokens(chunk_texts, voice)
     duration_ratio = None
     seconds = audio.size / sample_rate
     if tokens is not None and sum(tokens) > 0:
@@ -58,7 +56,7 @@ def assess_round(audio: np.ndarray, *, chunk_texts: Sequence[str], chunk_samples
             if failure is not None:
                 failures.append(failure)
     intelligibility = None
-    if level == "full" and scorer is not None and not report.failures:
+    if level == "full" and scorer is not None and not simulated and not report.failures:
         intelligibility = scorer.score(audio, chunk_texts, chunk_samples, sample_rate)
         if intelligibility.failure is not None:
             failures.append(intelligibility.failure)
@@ -72,6 +70,13 @@ def assess_round(audio: np.ndarray, *, chunk_texts: Sequence[str], chunk_samples
         "quality_check_time": time.process_time() - started,
     }
     return RoundQuality(failures, keys)
+
+
+def _tokens(chunk_texts: Sequence[str], voice: str) -> list[int] | None:
+    try:
+        return [token_count(text, language_of(voice)) for text in chunk_texts]
+    except PhonemizerUnavailable:
+        return None  # judged nowhere rather than against characters; docs/quality.md says how to enable it
 
 
 MEASURE_KEYS = ("quality_peak", "quality_level_dbfs", "quality_flatness", "quality_level_spread_db",

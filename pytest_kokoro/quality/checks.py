@@ -90,8 +90,13 @@ class Frames:
         return start + np.flatnonzero(level >= level.max() - ACTIVE_RANGE_DB)
 
 
-def check_audio(audio: np.ndarray, sample_rate: int, chunk_samples: Sequence[int] | None = None) -> AudioReport:
-    """The model-free checks of one round's audio (duration is judged apart: duration.py)."""
+def check_audio(audio: np.ndarray, sample_rate: int, chunk_samples: Sequence[int] | None = None, *,
+                speech: bool = True) -> AudioReport:
+    """The model-free checks of one round's audio (duration is judged apart: duration.py).
+
+    ``speech=False`` (a SIMULATED engine's test tone) keeps the checks any audio must pass (nan, clipped, silent)
+    and skips those that judge speech.
+    """
     report = AudioReport()
     fail = report.failures.append
     if audio.size == 0:
@@ -113,6 +118,8 @@ def check_audio(audio: np.ndarray, sample_rate: int, chunk_samples: Sequence[int
                                 f"{CLIPPED_FRACTION:.1%})"))
     if peak < SILENT_PEAK:
         fail(Failure("silent", f"the audio is silent (peak {peak:.5f} < {SILENT_PEAK})"))
+        return report
+    if not speech:
         return report
     mean = float(np.mean(audio))
     report.measures["quality_dc_offset"] = mean

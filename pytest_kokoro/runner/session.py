@@ -143,7 +143,8 @@ class KokoroSession:
                 raise CaseFailed(str(error)) from None
         quality = assess_round(outcome.audio, chunk_texts=[c["text"] for c in outcome.chunks],
                                chunk_samples=outcome.chunk_samples, voice=result["voice"], speed=result["speed"],
-                               sample_rate=result["sample_rate"], level=self.settings.quality, scorer=self._scorer)
+                               sample_rate=result["sample_rate"], level=self.settings.quality, scorer=self._scorer,
+                               simulated=result["simulated"])
         result.update(quality.keys)
         return quality.problems
 
