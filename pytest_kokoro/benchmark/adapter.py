@@ -11,10 +11,14 @@ import itertools
 import statistics
 from typing import Any
 
+from pytest_kokoro.core.metric_table import METRICS as TABLE
 from pytest_kokoro.runner.records import CaseRecord
 
-# (result key, metric name in the entry's group/name suffix; None for the case's own entry)
-METRICS = (("inference_time", None), ("real_time_factor", "rtf"), ("time_to_first_audio", "ttfa"))
+# (result key, metric name in the entry's group/name suffix; None for the case's own entry), from the metric table:
+# the case's own entry first (pytest-benchmark writes it in a single process), then an entry per further metric.
+METRICS = (*((m.key, None) for m in TABLE if m.benchmark == "main"),
+           *((m.key, m.short) for m in TABLE if m.benchmark == "entry"))
+MAIN_KEY = METRICS[0][0]
 
 
 def benchmark_stats(values: list[float], include_data: bool = True) -> dict[str, Any]:
@@ -93,12 +97,11 @@ def mark_unmeasured(benchmark) -> None:
 
 
 def feed_benchmark(benchmark, record: CaseRecord) -> None:
-    durations = record.values("inference_time")
+    durations = record.values(MAIN_KEY)
     benchmark.extra_info.update({
         "case": record.case.id, "variant": record.case.variant, "voice": record.case.voice,
-        "text_id": record.case.text_id, "unit": "seconds of harness-measured inference_time",
-        "median_rtf": statistics.median(record.values("real_time_factor")),
-        "median_ttfa": statistics.median(record.values("time_to_first_audio")),
+        "text_id": record.case.text_id, "unit": f"seconds of harness-measured {MAIN_KEY}",
+        **{f"median_{short}": statistics.median(record.values(key)) for key, short in METRICS[1:]},
     })
     # Used even when pytest-benchmark is disabled (pytest-xdist): then it calls the target once and records nothing.
     benchmark._timer = ReplayClock(durations)  # pytest-benchmark reads its timer from here; see ReplayClock

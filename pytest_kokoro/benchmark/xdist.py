@@ -1,4 +1,5 @@
-"""Several phones, one run: one pytest-xdist worker per device, one results file and one pytest-benchmark file.
+"""Several devices, one run: one pytest-xdist worker per device (its kind decides which worker drives what), one
+results file and one pytest-benchmark file.
 
 pytest-benchmark disables itself under xdist, and each worker has its own session. So a worker writes its results
 under ``results/workers/`` (crash-safe, as always), hands them to the controller through ``config.workeroutput``
@@ -16,15 +17,11 @@ from typing import Any
 
 from pytest_kokoro.benchmark.adapter import benchmark_entries
 from pytest_kokoro.core.jsonfile import claim_new_path, write_json_atomically
-from pytest_kokoro.devices.base import DeviceSpec
+from pytest_kokoro.devices.base import WorkerSetupError
 from pytest_kokoro.runner.records import Case, CaseRecord
 from pytest_kokoro.runner.results import device_facts
 
 WORKER_OUTPUT_KEY = "kokoro"
-
-
-class WorkerSetupError(ValueError):
-    """More workers than devices, or a worker id that is not xdist's; the message says what to run instead."""
 
 
 def worker_id(config: Any) -> str | None:
@@ -47,18 +44,6 @@ def worker_number(wid: str) -> int:
         raise WorkerSetupError(f"unexpected pytest-xdist worker id {wid!r}") from None
 
 
-def worker_device(config: Any, device: DeviceSpec) -> DeviceSpec:
-    """Worker i drives the i-th UDID of ``--kokoro-device=iphone:UDID1,UDID2``; other devices are shared as given."""
-    wid = worker_id(config)
-    if wid is None or device.kind != "iphone" or len(device.udids) < 2:
-        return device
-    index = worker_number(wid)
-    if index >= len(device.udids):
-        raise WorkerSetupError(f"worker {wid} has no phone: {len(device.udids)} UDIDs in --kokoro-device={device.label}; "
-                               f"run with -n {len(device.udids)} (one worker per phone)")
-    return DeviceSpec("iphone", (device.udids[index],))
-
-
 def results_location(config: Any, results_dir: Path, file_name: str) -> tuple[Path, str]:
     """Where this process's ResultsWriter writes: the results folder, or ``workers/`` under it in a worker."""
     wid = worker_id(config)
@@ -67,10 +52,11 @@ def results_location(config: Any, results_dir: Path, file_name: str) -> tuple[Pa
     return Path(results_dir) / "workers", file_name.replace(".json", f"_{wid}.json")
 
 
-def worker_payload(session: Any, device_facts: dict[str, Any]) -> str:
-    """What a worker sends the controller: its records (in order), its hello and its device facts."""
+def worker_payload(session: Any, kind: str, device_facts: dict[str, Any]) -> str:
+    """What a worker sends the controller: its records (in order), its hello, its device kind and facts."""
     return json.dumps({
         "device_label": session.settings.device_label,
+        "device_kind": kind,
         "hello": session.hello,
         "faults": session.faults,
         "device_facts": device_facts,
@@ -84,6 +70,13 @@ class ResultsMerger:
 
     def __init__(self) -> None:
         self.payloads: dict[str, dict[str, Any]] = {}
+        self.written: tuple[Path, Path] | None = None
+
+    def finish(self, session: Any, run: Any) -> None:
+        """At the controller's end: the merged files, then the run's HTML report of them (``run.write_report``)."""
+        self.written = self.write(run.writer.path, session.config.getoption("benchmark_json", None))
+        if self.written:
+            run.write_report(session, self.written[0])
 
     def add(self, wid: str, payload: str) -> None:
         worker_number(wid)
@@ -119,13 +112,21 @@ class ResultsMerger:
     def benchmark_json(self, records: list[CaseRecord]) -> dict[str, Any]:
         from pytest_benchmark import __version__ as benchmark_version
 
+        from pytest_kokoro.devices.registry import kind
+
         devices = {wid: device_facts(p["device_label"], p["hello"]) for wid, p in self._in_order()}
-        facts = {udid: known for _, p in self._in_order() for udid, known in p["device_facts"].items()}
+        machine_info = {"node": platform.node(), "processor": platform.processor(), "machine": platform.machine(),
+                        "python_implementation": platform.python_implementation(),
+                        "python_version": platform.python_version(), "system": platform.system(),
+                        "release": platform.release(), "kokoro_workers": devices}
+        results = [result for record in records for result in record.results]
+        for name in dict.fromkeys(p.get("device_kind") for _, p in self._in_order()):
+            facts = {t: known for _, p in self._in_order() if p.get("device_kind") == name
+                     for t, known in p["device_facts"].items()}
+            if name is not None:
+                machine_info.update(kind(name).machine_info(facts, results))
         return {
-            "machine_info": {"node": platform.node(), "processor": platform.processor(),
-                             "machine": platform.machine(), "python_implementation": platform.python_implementation(),
-                             "python_version": platform.python_version(), "system": platform.system(),
-                             "release": platform.release(), "kokoro_workers": devices, "kokoro_iphones": facts},
+            "machine_info": machine_info,
             "commit_info": {},
             "benchmarks": [entry for record in records for entry in benchmark_entries(record)],
             "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),

@@ -12,17 +12,23 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-# Short metric names used in option strings, markers and baselines, and the result key each one reads.
-METRIC_RESULT_KEYS: dict[str, str] = {
-    "rtf": "real_time_factor",
-    "ttfa": "time_to_first_audio",
-    "inference": "inference_time",
-}
+from pytest_kokoro.core.metric_table import BY_SHORT, default_thresholds, gateable
+
+# Short metric names used in option strings, markers and baselines, and the result key each one reads: the gateable
+# rows of the metric table (core/metric_table.py).
+METRIC_RESULT_KEYS: dict[str, str] = {short: metric.key for short, metric in gateable().items()}
 # Not a gated metric: the seconds a fixed CPU workload took right before each round (pytest_kokoro/core/calibration.py).
 # Stored with the metrics so gates can divide by it and tell a busier machine from slower code.
 CALIBRATION = "calibration"
 STORED_RESULT_KEYS: dict[str, str] = {**METRIC_RESULT_KEYS, CALIBRATION: "calibration_time"}
-DEFAULT_THRESHOLDS: dict[str, float] = {"rtf": 0.10, "ttfa": 0.15}
+DEFAULT_THRESHOLDS: dict[str, float] = default_thresholds()
+
+
+def better(metric: str) -> str:
+    """"lower" or "higher": which way ``metric`` (a short name, or "NAME/calibration") improves."""
+    return BY_SHORT[metric.split("/")[0]].better
+
+
 DEFAULT_ALPHA = 0.01
 
 
@@ -146,7 +152,10 @@ def metric_values(rounds: Iterable[Mapping[str, object]]) -> dict[str, list[floa
 
 
 def calibrated(values: Mapping[str, Sequence[float]], metric: str) -> list[float] | None:
-    """Per-round ``metric`` divided by that round's calibration time; None when the rounds lack calibration."""
+    """Per-round ``metric`` divided by that round's calibration time; None when the rounds lack calibration, or
+    the metric is no time (a machine's speed scales times, not a quality score)."""
+    if not BY_SHORT[metric].timed:
+        return None
     data, calibration = values.get(metric) or [], values.get(CALIBRATION) or []
     if not data or len(calibration) != len(data) or any(c <= 0 for c in calibration):
         return None

@@ -15,7 +15,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_kokoro.gates.spec import percent
+from pytest_kokoro.core.metric_table import HIGHER
+from pytest_kokoro.gates.spec import better, percent
 from pytest_kokoro.gates.statistics import both_measurements, paired_p, unpaired_p
 
 UNPAIRED_TEST = "Mann-Whitney"
@@ -34,8 +35,8 @@ class Comparison:
     baseline_median: float
     candidate_median: float
     ratio: float  # unpaired: candidate median / baseline median; paired: the median of the per-pair ratios
-    p_regression: float  # one-sided: the candidate is more than ``threshold`` slower
-    p_improvement: float  # one-sided: the candidate is more than ``threshold`` faster
+    p_regression: float  # one-sided: the candidate is worse by more than ``threshold`` (slower, for a time)
+    p_improvement: float  # one-sided: the candidate is better by more than ``threshold``
     threshold: float
     baseline_rounds: int
     candidate_rounds: int
@@ -44,6 +45,16 @@ class Comparison:
     @property
     def paired(self) -> bool:
         return self.test == PAIRED_TEST
+
+    @property
+    def ratio_meaning(self) -> str:
+        return "median of the per-pair ratios" if self.paired else "ratio of the medians"
+
+
+def _oriented(metric: str, p_larger: float, p_smaller: float) -> tuple[float, float]:
+    """(p_regression, p_improvement) from "candidate larger" and "candidate smaller" p-values: a larger value is
+    worse for a metric where lower is better (times), better for one where higher is better (a quality score)."""
+    return (p_smaller, p_larger) if better(metric) == HIGHER else (p_larger, p_smaller)
 
 
 def _check(metric: str, threshold: float, baseline: Sequence[float], candidate: Sequence[float]) -> None:
@@ -59,8 +70,9 @@ def compare_unpaired(metric: str, baseline: Sequence[float], candidate: Sequence
     """This run's rounds against rounds measured at another time (a stored baseline)."""
     _check(metric, threshold, baseline, candidate)
     base_median, cand_median = statistics.median(baseline), statistics.median(candidate)
-    return Comparison(metric, base_median, cand_median, cand_median / base_median,
-                      float(unpaired_p(candidate, baseline, threshold)), float(unpaired_p(baseline, candidate, threshold)),
+    p_regression, p_improvement = _oriented(metric, float(unpaired_p(candidate, baseline, threshold)),
+                                            float(unpaired_p(baseline, candidate, threshold)))
+    return Comparison(metric, base_median, cand_median, cand_median / base_median, p_regression, p_improvement,
                       threshold, len(baseline), len(candidate), UNPAIRED_TEST)
 
 
@@ -71,9 +83,10 @@ def compare_paired(metric: str, baseline: Sequence[float], candidate: Sequence[f
         raise ValueError(f"{metric}: paired rounds need as many baseline as candidate values, got {len(baseline)} "
                          f"and {len(candidate)}")
     ratio = math.exp(statistics.median(math.log(c / b) for b, c in zip(baseline, candidate)))
-    return Comparison(metric, statistics.median(baseline), statistics.median(candidate), ratio,
-                      float(paired_p(candidate, baseline, threshold)), float(paired_p(baseline, candidate, threshold)),
-                      threshold, len(baseline), len(candidate), PAIRED_TEST)
+    p_regression, p_improvement = _oriented(metric, float(paired_p(candidate, baseline, threshold)),
+                                            float(paired_p(baseline, candidate, threshold)))
+    return Comparison(metric, statistics.median(baseline), statistics.median(candidate), ratio, p_regression,
+                      p_improvement, threshold, len(baseline), len(candidate), PAIRED_TEST)
 
 
 @dataclass(frozen=True)
@@ -107,22 +120,23 @@ class Verdict:
     def message(self) -> str:
         shown = self.recheck or self.first
         medians = f"median {shown.candidate_median:.3g} vs baseline {shown.baseline_median:.3g}"
-        change = f"×{shown.ratio:.2f}, {(shown.ratio - 1) * 100:+.1f}%"
+        change = f"{shown.ratio_meaning} ×{shown.ratio:.2f}, {(shown.ratio - 1) * 100:+.1f}%"
         threshold = percent(shown.threshold)
+        worse, improves = (("lower", "higher") if better(self.metric) == HIGHER else ("slower", "faster"))
         level = (f"{self.level:.2g} (alpha {self.alpha:g}, Holm over {self.family_size} verdicts)"
                  if self.family_size > 1 else f"{self.level:g}")
         if self.verdict == REGRESSION:
             both = (f"; both measurements: p={self.first.p_regression:.2g} and {self.recheck.p_regression:.2g}"
                     if self.recheck else "")
             when = " at the end of the run (Holm step-down)" if self.step_down else ""
-            return (f"{self.metric} regressed{when}: {medians} ({change}): more than {threshold} slower, "
+            return (f"{self.metric} regressed{when}: {medians} ({change}): more than {threshold} {worse}, "
                     f"{shown.test} p={self.p:.2g} < {level}{both}")
         if self.verdict == IMPROVEMENT:
-            return (f"{self.metric} improved: {medians} ({change}): more than {threshold} faster, "
+            return (f"{self.metric} improved: {medians} ({change}): more than {threshold} {improves}, "
                     f"{shown.test} p={self.first.p_improvement:.2g} < {level}")
         recheck = ""
         if self.recheck is not None:
             recheck = (f"; p of the first measurement {self.first.p_regression:.2g}, of the re-check "
                        f"{self.recheck.p_regression:.2g} (a regression must show in both)")
-        return (f"{self.metric} unchanged: {medians} ({change}): not shown to be more than {threshold} slower "
-                f"({shown.test} p={self.p:.2g}, needs < {level}) or faster (p={shown.p_improvement:.2g}){recheck}")
+        return (f"{self.metric} unchanged: {medians} ({change}): not shown to be more than {threshold} {worse} "
+                f"({shown.test} p={self.p:.2g}, needs < {level}) or {improves} (p={shown.p_improvement:.2g}){recheck}")

@@ -41,6 +41,7 @@ class LoadedVariant:
 class OnnxKokoroEngine:
     name = "onnxruntime"
     simulated = False
+    takes_user_files = True  # --model VARIANT=PATH and --voice-pack (server.make_engine)
     onnxruntime_version = onnxruntime.__version__
 
     def __init__(self, user_models: dict[str, str] | None = None, voice_pack: str | None = None):

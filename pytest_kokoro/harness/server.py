@@ -8,6 +8,7 @@ of a chunk exist. A bad request gets an error event; the harness keeps serving.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import sys
@@ -21,6 +22,7 @@ import numpy as np
 from pytest_kokoro import __version__
 from pytest_kokoro.core import protocol
 from pytest_kokoro.core.calibration import measure_calibration
+from pytest_kokoro.core.engines import HOST_ENGINES
 from pytest_kokoro.core.metrics import SAMPLE_RATE, NoAudioError, derive_metrics, replay_playback, time_to_first_audible
 from pytest_kokoro.core.pace import PACE_PROBES, Pace, fit_pace
 from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
@@ -212,18 +214,18 @@ class InjectedSlowdown:
         return samples
 
 
-ENGINES = ("onnxruntime", "sherpa-onnx")
-
-
 def make_engine(args: argparse.Namespace):
-    if args.engine == "sherpa-onnx":
-        if args.models or args.voice_pack:
-            raise EngineError("bad_value", "the sherpa-onnx engine has the int8 model and the host's voices only; "
-                              "--model and --voice-pack go with --engine onnxruntime")
-        from pytest_kokoro.harness.sherpa_engine import SherpaKokoroEngine  # ctypes; only when asked for
-
-        return SherpaKokoroEngine()
-    return OnnxKokoroEngine(args.models, args.voice_pack)
+    """The engine of ``HOST_ENGINES`` (core/engines.py) named by --engine, imported only when asked for. An engine
+    that takes user files (--model, --voice-pack) says so with ``takes_user_files``; the others refuse them."""
+    row = HOST_ENGINES.get(args.engine)
+    module_name, _, class_name = row.implementation.partition(":")
+    engine_class = getattr(importlib.import_module(module_name), class_name)
+    if getattr(engine_class, "takes_user_files", False):
+        return engine_class(args.models, args.voice_pack)
+    if args.models or args.voice_pack:
+        raise EngineError("bad_value", f"the {row.name} engine has the int8 model and the host's voices only; "
+                          "--model and --voice-pack go with --engine onnxruntime")
+    return engine_class()
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -231,9 +233,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", action="append", default=[], metavar="VARIANT=PATH",
                         help="an ONNX model file for a variant (fp32, fp16, ...); int8 is always there")
     parser.add_argument("--voice-pack", metavar="PATH", help="an .npz/.bin voice pack with more voices (af_heart, ...)")
-    parser.add_argument("--engine", choices=ENGINES, default="onnxruntime",
-                        help="onnxruntime (default: the onnxruntime Python package) or sherpa-onnx (its C library, "
-                             "the build the Swift harness links; int8 and the host's voices only)")
+    parser.add_argument("--engine", choices=HOST_ENGINES.names(), default=HOST_ENGINES.engines[0].name,
+                        help=HOST_ENGINES.help())
     args = parser.parse_args(argv)
     models = {}
     for item in args.model:

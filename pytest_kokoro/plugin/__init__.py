@@ -18,9 +18,6 @@ from pytest_kokoro.runner.records import Case, CaseRecord
 
 RUN_KEY = pytest.StashKey[KokoroRun]()
 MERGER_KEY = pytest.StashKey[Any]()
-MERGED_KEY = pytest.StashKey[tuple]()
-REPORT_KEY = pytest.StashKey[str]()
-STEP_DOWN_KEY = pytest.StashKey[list]()
 NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
                 "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
                 "-p no:benchmark for them")
@@ -87,9 +84,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def kokoro_session(request: pytest.FixtureRequest):
     """The run's harness session: the device's harness starts on first use and stops at the end of the run."""
     run = request.config.stash[RUN_KEY]
-    refusal = run.refusal()
-    if refusal:
-        fail(refusal)
+    if run.refused:
+        fail(run.refused)
     yield run.session
     run.close()
 
@@ -144,153 +140,45 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
     run = _started(config)
-    if run is None:
-        return
-    from pytest_kokoro.runner.results import device_facts
-
-    machine_info["kokoro_device"] = device_facts(run.settings.device_label, run.session.hello)
-    if run.factory.facts:
-        from pytest_kokoro.devices.iphone.device import device_facts_with_thermal
-
-        machine_info["kokoro_iphones"] = device_facts_with_thermal(run.factory.facts, run.writer.results)
+    if run is not None:
+        machine_info.update(run.machine_info())
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    _workers_summary(terminalreporter, config)
+    from pytest_kokoro.plugin.summary import summary_facts, workers_summary_facts
+    from pytest_kokoro.report.terminal import summary_sections
+
+    merger = config.stash.get(MERGER_KEY, None)
+    facts = []
+    if merger is not None and merger.written:
+        facts.append(workers_summary_facts(config.stash[RUN_KEY], merger))
     run = _started(config)
-    if run is None:
-        return
-    from pytest_kokoro.report.terminal import summary_lines
-
-    if run.factory.notes:
-        terminalreporter.section("kokoro iphone")
-        for line in run.factory.notes:
-            terminalreporter.write_line(line)
-    session = run.session
-    if not session.records:
-        return
-    terminalreporter.section("kokoro")
-    for line in summary_lines(session.records.values(), session.settings.device_label,
-                              bool(session.hello.get("simulated"))):
-        terminalreporter.write_line(line)
-    for other in run.engine_sessions.values():
-        if other.records:
-            for line in summary_lines(other.records.values(), other.settings.device_label,
-                                      bool(other.hello.get("simulated"))):
-                terminalreporter.write_line(line)
-    ab_baseline = run.ab_baseline
-    if ab_baseline is not None and ab_baseline.records:
-        for line in summary_lines(ab_baseline.records.values(), ab_baseline.settings.device_label,
-                                  bool(ab_baseline.hello.get("simulated")))[:1] + summary_lines(
-                ab_baseline.records.values(), ab_baseline.settings.device_label)[2:]:
-            terminalreporter.write_line(line)
-    terminalreporter.write_line(f"results: {session.writer.path}")
-    _report_line(terminalreporter, config)
-    if not config.pluginmanager.has_plugin("benchmark"):
-        terminalreporter.write_line(NO_BENCHMARK)
-    keeper = run.keeper
-    for case_id, judgements in keeper.judgements.items():
-        for judgement in judgements:
-            terminalreporter.write_line(f"gate {case_id}: {judgement.message}")
-    for case_id, judgement in config.stash.get(STEP_DOWN_KEY, []):
-        terminalreporter.write_line(f"FAILED by the gate at the end of the run: {case_id}: {judgement.message}",
-                                    red=True, bold=True)
-    for path in keeper.saved:
-        terminalreporter.write_line(f"baseline saved: {path}")
-    if run.baseline_refused:
-        terminalreporter.write_line(run.baseline_refused)
-    for fault in session.faults:
-        terminalreporter.write_line(f"harness fault: {fault}")
+    if run is not None:
+        facts.append(summary_facts(run, benchmark_active=config.pluginmanager.has_plugin("benchmark")))
+    for sections in facts:
+        for section in summary_sections(sections):
+            terminalreporter.section(section.title)
+            for line in section.lines:
+                terminalreporter.write_line(line.text, red=line.red, bold=line.bold)
 
 
-# -- pytest-xdist: one worker per phone, one results file (see benchmark/xdist.py) -----------------------------------
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    run = _started(config)
-    if run is not None and run.keeper.gating:
-        # Holm's later steps: only possible after a first-step rejection, which already failed a case.
-        config.stash[STEP_DOWN_KEY] = run.keeper.step_down()
-        if config.stash[STEP_DOWN_KEY] and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    if run is not None and run.keeper.save_as:
-        from pytest_kokoro.runner.cases import baseline_cases
-
-        cases, failed = baseline_cases(run.session.records.values())
-        if failed:
-            run.baseline_refused = (f"baseline {run.keeper.save_as!r} NOT saved: {', '.join(failed)} did not pass; "
-                                    "a baseline is saved only from a run in which every case passed its rules")
-        else:
-            run.keeper.save(cases)
-    if run is not None and hasattr(config, "workeroutput"):
-        from pytest_kokoro.benchmark.xdist import WORKER_OUTPUT_KEY, worker_payload
-
-        config.workeroutput[WORKER_OUTPUT_KEY] = worker_payload(run.session, run.factory.facts)
-    merger = config.stash.get(MERGER_KEY, None)
+    run = _started(session.config)
+    if run is not None:
+        run.finish(session)
+    merger = session.config.stash.get(MERGER_KEY, None)
     if merger is not None:
-        kokoro = config.stash[RUN_KEY]
-        written = merger.write(kokoro.writer.path, config.getoption("benchmark_json", None))
-        if written:
-            config.stash[MERGED_KEY] = written
-            _write_html_report(session, written[0])
-    elif run is not None and run.session.records and not hasattr(config, "workeroutput"):
-        _write_html_report(session, run.session.writer.path)
+        merger.finish(session, session.config.stash[RUN_KEY])
 
 
+# -- pytest-xdist: one worker per device, one results file (see benchmark/xdist.py) ---------------------------------
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
     from pytest_kokoro.benchmark.xdist import WORKER_OUTPUT_KEY, ResultsMerger
 
     payload = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if payload is not None:
-        config = node.config
-        if MERGER_KEY not in config.stash:
-            config.stash[MERGER_KEY] = ResultsMerger()
-        config.stash[MERGER_KEY].add(node.workerinput["workerid"], payload)
-
-
-def _write_html_report(session: pytest.Session, results_path) -> None:
-    """--kokoro-report PATH: the HTML report of this run's results file; a failure fails the run."""
-    config = session.config
-    target = option(config, "kokoro_report")
-    if not target or results_path is None:
-        return
-    try:
-        from pytest_kokoro.report.html import write_report
-    except ImportError as error:
-        config.stash[REPORT_KEY] = (f"report not written: {error.name} is not installed; "
-                                    "pip install 'pytest-kokoro[report]'")
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        return
-    from pytest_kokoro.report.rounds import ReportInputError
-
-    try:
-        config.stash[REPORT_KEY] = f"report: {write_report([results_path], target)}"
-    except ReportInputError as error:
-        config.stash[REPORT_KEY] = f"report not written: {error}"
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def _report_line(terminalreporter, config: pytest.Config) -> None:
-    line = config.stash.get(REPORT_KEY, None)
-    if line is not None:
-        terminalreporter.write_line(line, red=line.startswith("report not written"))
-
-
-def _workers_summary(terminalreporter, config: pytest.Config) -> bool:
-    """The controller's summary under pytest-xdist: all workers' cases and where the merged files are."""
-    merger, written = config.stash.get(MERGER_KEY, None), config.stash.get(MERGED_KEY, None)
-    if merger is None or not written:
-        return False
-    from pytest_kokoro.report.terminal import summary_lines
-
-    terminalreporter.section("kokoro (all workers)")
-    simulated = any(p["hello"].get("simulated") for p in merger.payloads.values())
-    for line in summary_lines(merger.records, config.stash[RUN_KEY].requested.label, simulated):
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"results: {written[0]}")
-    terminalreporter.write_line(f"pytest-benchmark: {written[1]}")
-    _report_line(terminalreporter, config)
-    for fault in merger.faults:
-        terminalreporter.write_line(f"harness fault: {fault}")
-    return True
+        if MERGER_KEY not in node.config.stash:
+            node.config.stash[MERGER_KEY] = ResultsMerger()
+        node.config.stash[MERGER_KEY].add(node.workerinput["workerid"], payload)

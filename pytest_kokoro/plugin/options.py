@@ -1,4 +1,9 @@
-"""The plugin's options: one table of flags (each also an ini key), their parsers, and how a value is looked up."""
+"""The plugin's options: one table of rows (``core.options.Option``), the plugin's own and each device kind's, each
+row a flag and an ini key; their registration with pytest, and how a value is looked up.
+
+Defaults live in the rows and nowhere else; a value is the command line's, else the ini file's, else the row's
+default.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from pytest_kokoro.core.options import Option, comma_list, one_of, positive_float, positive_int
 from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
 from pytest_kokoro.core.texts import TextsError, resolve_texts
-from pytest_kokoro.devices.base import DEFAULT_VARIANTS, DEFAULT_VOICES, DeviceSpec, parse_device
+from pytest_kokoro.devices.base import DeviceKind, DeviceSettings, DeviceSpec
+from pytest_kokoro.devices.registry import kinds, parse_device
 from pytest_kokoro.gates.baselines import validate_name
 from pytest_kokoro.gates.spec import parse_gate_spec
 from pytest_kokoro.runner.records import Case
@@ -32,69 +39,25 @@ def _option_type(parse):
     return checked
 
 
-def _comma_list(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise ValueError("expected a comma-separated list, got nothing")
-    return items
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(f"must be positive, got {value}")
-    return value
-
-
-def _model_assignment(text: str) -> tuple[str, str]:
-    variant, sep, path = text.partition("=")
-    if not sep or not variant.strip() or not path.strip():
-        raise ValueError(f"expected VARIANT=PATH, got {text!r}")
-    return variant.strip(), path.strip()
-
-
 def _split_strategies(text: str) -> list[str]:
-    strategies = _comma_list(text)
+    strategies = comma_list(text)
     unknown = [s for s in strategies if s not in SPLIT_STRATEGIES]
     if unknown:
         raise ValueError(f"unknown split strategy {', '.join(unknown)}: use {', '.join(SPLIT_STRATEGIES)}")
     return list(dict.fromkeys(strategies))
 
 
-def _launch_mode(text: str) -> str:
-    if text not in ("auto", "manual"):
-        raise ValueError(f"expected auto or manual, got {text!r}")
-    return text
-
-
-def _quality_level(text: str) -> str:
-    if text not in ("full", "basic"):
-        raise ValueError(f"expected full or basic, got {text!r}")
-    return text
-
-
 def _fuzz_profile(text: str) -> str:
-    if text not in ("ci", "nightly"):
+    try:
+        return one_of("ci", "nightly")(text)
+    except ValueError:
         raise ValueError(f"unknown fuzz profile {text!r}: use ci or nightly (HYPOTHESIS_PROFILE may name any "
-                         "hypothesis profile you registered)")
-    return text
-
-
-ENGINES = {"host": ("onnxruntime", "sherpa-onnx"), "swift": ("sherpa-onnx", "scripted")}
-# Defaults of the swift device when its engine is sherpa-onnx: the host's model and voices.
-SHERPA_VARIANTS, SHERPA_VOICES = ("int8",), ("jf_alpha",)
+                         "hypothesis profile you registered)") from None
 
 
 def _engines(text: str) -> list[str]:
-    engines = _comma_list(text)
-    known = sorted({e for names in ENGINES.values() for e in names})
+    engines = comma_list(text)
+    known = sorted({e for kind in kinds().values() if kind.engines for e in kind.engines.names()})
     for engine in engines:
         if engine not in known:
             raise ValueError(f"unknown engine {engine!r}: use {', '.join(known)}")
@@ -103,150 +66,153 @@ def _engines(text: str) -> list[str]:
     return engines
 
 
-# flag -> (parser, help). Every option is also an ini key: the flag without "--", dashes as underscores.
-OPTIONS: dict[str, tuple[Any, str]] = {
-    "--kokoro-device": (parse_device, "where to run: host (default), swift, iphone or iphone:UDID[,UDID...]"),
-    "--kokoro-variants": (_comma_list, "comma-separated variants (host default: int8 and any --kokoro-model; "
-                                       "swift/iphone default: bf16,8bit,6bit,4bit)"),
-    "--kokoro-voices": (_comma_list, "comma-separated voices (host default: jf_alpha; swift/iphone: af_heart)"),
-    "--kokoro-texts": (_comma_list, "comma-separated built-in text names (default, short, paragraph) or files "
-                                    "with one text per paragraph (default: default)"),
-    "--kokoro-engine": (_engines, "comma-separated engines, a matrix axis: host onnxruntime (default) and "
-                                  "sherpa-onnx; swift sherpa-onnx (default where sherpa-onnx-core is installed) and "
-                                  "scripted (SIMULATED, for tests)"),
-    "--kokoro-split": (_split_strategies, "comma-separated ways to cut texts into chunks: sentences (the reference's "
-                                          "rule, default), clauses, adaptive, whole (docs/protocol.md)"),
-    "--kokoro-rounds": (_positive_int, "timed rounds per case (default: 5)"),
-    "--kokoro-results-dir": (str, "where results, WAVs and harness logs go (default: results)"),
-    "--kokoro-report": (str, "write one self-contained HTML report of this run's results to PATH at the end "
-                             "(python -m pytest_kokoro.report does the same for any results files)"),
-    "--kokoro-voice-pack": (str, "a voice pack file with more voices, e.g. the English voices-v1.0.bin"),
-    "--kokoro-timeout": (_positive_float, "seconds to wait for any event from the harness before calling it hung "
-                                          "(default: 120)"),
-    "--kokoro-baseline": (str, "compare with this baseline (a name saved for this device, or a path); fail a case "
-                               "only for a significant regression beyond --kokoro-gate"),
-    "--kokoro-save-baseline": (validate_name, "store this run as a baseline under NAME (per device identity)"),
-    "--kokoro-gate": (parse_gate_spec, "regression thresholds, e.g. rtf=10%%,ttfa=15%%,alpha=0.01 (the defaults)"),
-    "--kokoro-baselines-dir": (str, "where baselines are stored (default: kokoro-baselines)"),
-    "--kokoro-ab-baseline": (str, "A/B gating: a command that starts the baseline harness (e.g. another checkout's "
-                                  "'.venv/bin/python -m pytest_kokoro.harness'); its rounds alternate with this "
-                                  "run's and each case is gated against them"),
-    "--kokoro-app": (str, "iphone: the harness app (.ipa or .app) to install when it is missing or outdated"),
-    "--kokoro-launch": (_launch_mode, "iphone: auto (launch the app through DVT, default) or manual (use the app "
-                                      "already running, started from Xcode)"),
-    "--kokoro-port": (_positive_int, "iphone: the TCP port the app serves the protocol on (default: 7341)"),
-    "--kokoro-quality": (_quality_level, "audio checks after each round: full (default: the model-free checks and "
-                                         "the pocketsphinx intelligibility score) or basic (model-free only; "
-                                         "docs/quality.md)"),
-    "--kokoro-fuzz-profile": (_fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 examples) or "
-                                             "nightly (500); fuzzing is off unless this or $HYPOTHESIS_PROFILE is set"),
-}
-DEFAULTS = {
-    "kokoro_baselines_dir": "kokoro-baselines",
-    "kokoro_launch": "auto",
-    "kokoro_port": 7341,
-    "kokoro_quality": "full",
-    "kokoro_rounds": 5,
-    "kokoro_results_dir": "results",
-    "kokoro_timeout": 120.0,
-    "kokoro_warmup": True,
-}
+def _device_help() -> str:
+    return "where to run: " + "; ".join(f"{kind.spelling()}: {kind.description}" for kind in kinds().values())
+
+
+def _engine_help() -> str:
+    tables = [f"{kind.name}: {kind.engines.help()}" for kind in kinds().values() if kind.engines is not None]
+    return "comma-separated engines, a matrix axis. " + ". ".join(tables)
+
+
+def plugin_options() -> tuple[Option, ...]:
+    """The plugin's own rows (device kinds bring theirs)."""
+    return (
+        Option("--kokoro-device", parse_device, _device_help(), default="host", metavar="DEVICE"),
+        Option("--kokoro-variants", comma_list, "comma-separated variants (default: the device's and engine's, "
+               "e.g. host int8 and any --kokoro-model; iphone bf16,8bit,6bit,4bit)", metavar="LIST"),
+        Option("--kokoro-voices", comma_list, "comma-separated voices (default: the device's and engine's, e.g. "
+               "jf_alpha on host, af_heart on iphone)", metavar="LIST"),
+        Option("--kokoro-texts", comma_list, "comma-separated built-in text names (default, short, paragraph) or "
+               "files with one text per paragraph", default="default", metavar="LIST"),
+        Option("--kokoro-engine", _engines, _engine_help(), metavar="LIST"),
+        Option("--kokoro-split", _split_strategies, "comma-separated ways to cut texts into chunks: sentences (the "
+               "reference's rule), clauses, adaptive, whole (docs/protocol.md)", default=SPLIT_NAME, metavar="LIST"),
+        Option("--kokoro-rounds", positive_int, "timed rounds per case", default=5, metavar="N"),
+        Option("--kokoro-warmup", bool, "run the warm-up 'Hi.' before each timed round, untimed; --no-kokoro-warmup "
+               "times rounds without it", default=True, action="flag"),
+        Option("--kokoro-wav", bool, "write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)",
+               default=False, action="flag"),
+        Option("--kokoro-results-dir", str, "where results, WAVs and harness logs go", default="results",
+               metavar="DIR"),
+        Option("--kokoro-report", str, "write one self-contained HTML report of this run's results to PATH at the "
+               "end (python -m pytest_kokoro.report does the same for any results files)", metavar="PATH"),
+        Option("--kokoro-timeout", positive_float, "seconds to wait for any event from the harness before calling "
+               "it hung", default=120.0, metavar="SECONDS"),
+        Option("--kokoro-baseline", str, "compare with this baseline (a name saved for this device, or a path); fail "
+               "a case only for a significant regression beyond --kokoro-gate", metavar="NAME"),
+        Option("--kokoro-save-baseline", validate_name, "store this run as a baseline under NAME (per device "
+               "identity)", metavar="NAME"),
+        Option("--kokoro-gate", parse_gate_spec, "regression thresholds, e.g. rtf=10%,ttfa=15%,alpha=0.01 (the "
+               "defaults)", metavar="SPEC"),
+        Option("--kokoro-baselines-dir", str, "where baselines are stored", default="kokoro-baselines",
+               metavar="DIR"),
+        Option("--kokoro-ab-baseline", str, "A/B gating: a command that starts the baseline harness (e.g. another "
+               "checkout's '.venv/bin/python -m pytest_kokoro.harness'); its rounds alternate with this run's and "
+               "each case is gated against them", metavar="COMMAND"),
+        Option("--kokoro-quality", one_of("full", "basic"), "audio checks after each round: full (the model-free "
+               "checks and the pocketsphinx intelligibility score) or basic (model-free only; docs/quality.md)",
+               default="full", metavar="LEVEL"),
+        Option("--kokoro-fuzz-profile", _fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 "
+               "examples) or nightly (500); fuzzing is off unless this or $HYPOTHESIS_PROFILE is set",
+               metavar="PROFILE"),
+    )
+
+
+@functools.cache
+def all_options() -> dict[str, Option]:
+    """Every row by dest: the plugin's, then each registered kind's."""
+    rows = [*plugin_options(), *(row for kind in kinds().values() for row in kind.options)]
+    table: dict[str, Option] = {}
+    for row in rows:
+        if row.dest in table:
+            raise ValueError(f"option {row.flag} is declared twice (by the plugin or a device kind)")
+        table[row.dest] = row
+    return table
 
 
 def add_device_alias(parser: pytest.Parser, flag: str = "--device") -> None:
     """``flag`` as another spelling of ``--kokoro-device``, for a suite that wants it (this project's conftest.py
     adds ``--device``). The plugin itself never takes ``--device``: many projects define their own."""
-    parser.addoption(flag, dest="kokoro_device", type=_option_type(parse_device), default=None,
+    parser.addoption(flag, dest="kokoro_device", type=_option_type(parse_device), default=None, metavar="DEVICE",
                      help="the same as --kokoro-device (added by this suite's conftest.py)")
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("kokoro", "Kokoro-82M text-to-speech benchmarks (pytest-kokoro)")
-    for flag, (parse, text) in OPTIONS.items():
-        dest = flag.lstrip("-").replace("-", "_")
-        group.addoption(flag, dest=dest, type=_option_type(parse), default=None, help=text)
-        parser.addini(dest, text.replace("%%", "%"))
-    group.addoption("--kokoro-warmup", dest="kokoro_warmup", action="store_true", default=None,
-                    help="run the warm-up 'Hi.' before each timed round, untimed (default)")
-    group.addoption("--no-kokoro-warmup", dest="kokoro_warmup", action="store_false",
-                    help="time rounds without a warm-up")
-    parser.addini("kokoro_warmup", "warm up before each timed round (true/false)", type="bool", default=None)
-    group.addoption("--kokoro-wav", dest="kokoro_wav", action="store_true", default=None,
-                    help="write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)")
-    parser.addini("kokoro_wav", "write WAVs (true/false)", type="bool", default=None)
-    group.addoption("--kokoro-model", dest="kokoro_model", action="append", type=_option_type(_model_assignment), default=None,
-                    metavar="VARIANT=PATH", help="a model file you have for a variant (host: fp32, fp16 ONNX exports)")
-    parser.addini("kokoro_model", "VARIANT=PATH lines", type="linelist", default=[])
+    for row in all_options().values():
+        if row.action == "flag":
+            group.addoption(row.flag, dest=row.dest, action="store_true", default=None, help=row.help_text)
+            group.addoption(row.flag.replace("--", "--no-", 1), dest=row.dest, action="store_false",
+                            help=argparse.SUPPRESS)
+            parser.addini(row.dest, row.help + " (true/false)", type="bool", default=None)
+        elif row.action == "append":
+            group.addoption(row.flag, dest=row.dest, action="append", type=_option_type(row.parse), default=None,
+                            metavar=row.metavar or "VALUE", help=row.help_text)
+            parser.addini(row.dest, row.help + " (one a line)", type="linelist", default=[])
+        else:
+            group.addoption(row.flag, dest=row.dest, type=_option_type(row.parse), default=None,
+                            metavar=row.metavar or "VALUE", help=row.help_text)
+            parser.addini(row.dest, row.help)
 
 
 def option(config: pytest.Config, dest: str) -> Any:
-    """A kokoro option: the command line wins, then the ini key, then the default."""
+    """A kokoro option: the command line wins, then the ini key, then the row's default (parsed like the text)."""
+    row = all_options()[dest]
     value = config.getoption(dest)
     if value is not None:
         return value
     raw = config.getini(dest)
-    if raw in (None, "", []):
-        return DEFAULTS.get(dest)
-    if isinstance(raw, str):
-        flag = "--" + dest.replace("_", "-")
-        try:
-            return OPTIONS[flag][0](raw)
-        except ValueError as error:
-            raise pytest.UsageError(f"ini {dest} = {raw!r}: {error}") from None
-    return raw
-
-
-def models(config: pytest.Config) -> dict[str, str]:
-    given = config.getoption("kokoro_model")
-    if given is None:
-        try:
-            given = [_model_assignment(line) for line in config.getini("kokoro_model")]
-        except ValueError as error:
-            raise pytest.UsageError(f"ini kokoro_model: {error}") from None
-    return dict(given)
-
-
-def sherpa_installed() -> bool:
-    """Whether sherpa-onnx's C library (PyPI sherpa-onnx-core) is installed: looked up, not imported."""
-    import importlib.util
-
-    return importlib.util.find_spec("sherpa_onnx") is not None
-
-
-def engines(config: pytest.Config, device: DeviceSpec) -> list[str | None]:
-    """The run's engines, checked against the device; [None] for a device with one engine of its own (iphone).
-    The swift device's default is the real model through sherpa-onnx where its library is installed, else the
-    SIMULATED scripted engine (as before sherpa-onnx existed here)."""
-    given = option(config, "kokoro_engine")
-    if device.kind not in ENGINES:
-        if given:
-            raise pytest.UsageError(f"--kokoro-engine is for host and swift; {device.kind} runs its own engine (MLX)")
-        return [None]
-    for engine in given or ():
-        if engine not in ENGINES[device.kind]:
-            raise pytest.UsageError(f"--kokoro-engine {engine}: {device.kind} runs {' or '.join(ENGINES[device.kind])}")
-    if given:
-        return given
-    if device.kind == "swift":
-        return ["sherpa-onnx" if sherpa_installed() else "scripted"]
-    return ["onnxruntime"]
-
-
-def build_cases(config: pytest.Config, device: DeviceSpec, models: dict[str, str],
-                engines: list[str | None] = (None,)) -> list[Case]:
-    sherpa_swift = device.kind == "swift" and "sherpa-onnx" in engines
-    variants = option(config, "kokoro_variants") or [
-        *(SHERPA_VARIANTS if sherpa_swift else DEFAULT_VARIANTS[device.kind]),
-        *(m for m in models if device.kind == "host" and m != "int8")]
-    voices = option(config, "kokoro_voices") or list(SHERPA_VOICES if sherpa_swift else DEFAULT_VOICES[device.kind])
     try:
-        texts = resolve_texts(option(config, "kokoro_texts") or ["default"])
+        if row.action == "append":
+            return [row.parse(line) for line in raw] if raw else []
+        if raw not in (None, ""):
+            return row.parse(raw) if isinstance(raw, str) and row.action != "flag" else raw
+    except ValueError as error:
+        raise pytest.UsageError(f"ini {dest} = {raw!r}: {error}") from None
+    if isinstance(row.default, str) and row.action == "store":
+        return row.parse(row.default)
+    return row.default
+
+
+def device_settings(config: pytest.Config, kind: DeviceKind) -> DeviceSettings:
+    """What a device of ``kind`` gets: the results folder, the timeout, and its own options' values."""
+    from pathlib import Path
+
+    return DeviceSettings(Path(option(config, "kokoro_results_dir")), timeout=option(config, "kokoro_timeout"),
+                          options={row.dest: option(config, row.dest) for row in kind.options})
+
+
+def engines(config: pytest.Config, kind: DeviceKind) -> list[str | None]:
+    """The run's engines, checked against the device; [None] for a device with one engine of its own (iphone)."""
+    given = option(config, "kokoro_engine")
+    if kind.engines is None:
+        if given:
+            with_engines = [k.name for k in kinds().values() if k.engines is not None]
+            raise pytest.UsageError(f"--kokoro-engine is for {' and '.join(with_engines)}; {kind.name} runs its own "
+                                    "engine")
+        return [None]
+    names = kind.engines.names()
+    for engine in given or ():
+        if engine not in names:
+            raise pytest.UsageError(f"--kokoro-engine {engine}: {kind.name} runs {' or '.join(names)}")
+    return list(given) if given else [kind.default_engine()]
+
+
+def build_cases(config: pytest.Config, kind: DeviceKind, settings: DeviceSettings,
+                engines: list[str | None] = (None,)) -> list[Case]:
+    default_variants, default_voices = kind.defaults(engines[0], settings)
+    variants = option(config, "kokoro_variants") or default_variants
+    voices = option(config, "kokoro_voices") or default_voices
+    try:
+        texts = resolve_texts(option(config, "kokoro_texts"))
     except TextsError as error:
         raise pytest.UsageError(str(error)) from None
     axis = engines if len(engines) > 1 else [None]
-    splits = option(config, "kokoro_split") or [SPLIT_NAME]
     return [Case(variant, voice, text_id, text, engine=engine, split=split)
-            for engine, variant, voice, (text_id, text), split in itertools.product(axis, variants, voices,
-                                                                                   texts.items(), splits)]
+            for engine, variant, voice, (text_id, text), split in itertools.product(
+                axis, variants, voices, texts.items(), option(config, "kokoro_split"))]
 
 
+def device_spec(config: pytest.Config) -> DeviceSpec:
+    return option(config, "kokoro_device")

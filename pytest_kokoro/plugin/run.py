@@ -1,6 +1,10 @@
 """A run's kokoro state, built from the options at configure time (cheap: no import of numpy, pydantic or a
 device) and started only when a kokoro case asks for it. A project that has pytest-kokoro installed but runs no
 kokoro case gets no harness, no folder and no pytest-benchmark machine_info key from it.
+
+The device is looked up by kind (devices/registry.py); nothing here knows a device by name. The jobs at the end of
+a run (Holm's later steps, the baseline, the pytest-xdist hand-over and merge, the HTML report) are methods of their
+own, each called by one line of a hook.
 """
 
 from __future__ import annotations
@@ -11,64 +15,58 @@ from typing import Any
 
 import pytest
 
-from pytest_kokoro.devices.base import DeviceSettings, DeviceSpec, parse_device
-from pytest_kokoro.plugin.options import build_cases, engines, models, option
+from pytest_kokoro.devices.base import DeviceKind, DeviceSpec, WorkerSetupError
+from pytest_kokoro.devices.registry import kind as device_kind
+from pytest_kokoro.plugin.options import build_cases, device_settings, device_spec, engines, option
 from pytest_kokoro.runner.records import Case, Settings
 
 
 class KokoroRun:
     def __init__(self, config: pytest.Config):
-        from pytest_kokoro.benchmark.xdist import WorkerSetupError, worker_count, worker_device, worker_id
+        from pytest_kokoro.benchmark.xdist import worker_count, worker_id, worker_number
 
         self.config = config
-        requested: DeviceSpec = option(config, "kokoro_device") or parse_device("host")
-        self.requested = requested
-        try:
-            self.device = worker_device(config, requested)  # pytest-xdist: worker i drives the i-th phone
-        except WorkerSetupError as error:
-            raise pytest.UsageError(str(error)) from None
+        self.requested: DeviceSpec = device_spec(config)
+        self.kind: DeviceKind = device_kind(self.requested.kind)
+        self.device = self.requested
+        self.refused: str | None = None  # why this worker must not start a harness
         self.worker_id = worker_id(config)
         self.workers = worker_count(config)
-        self.models = models(config)
-        self.engines = engines(config, self.device)  # --kokoro-engine; the first one is the main session's
-        self.cases: list[Case] = build_cases(config, self.device, self.models, self.engines)
-        warmup = option(config, "kokoro_warmup")
+        if self.worker_id is not None and self.workers > 1:
+            try:
+                self.device = self.kind.for_worker(self.requested, worker_number(self.worker_id), self.workers)
+            except WorkerSetupError as error:
+                self.refused = str(error)
+        self.device_settings = device_settings(config, self.kind)
+        self.results_dir = self.device_settings.results_dir
+        self.engines = engines(config, self.kind)  # --kokoro-engine; the first one is the main session's
+        self.cases: list[Case] = build_cases(config, self.kind, self.device_settings, self.engines)
         self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
-                                 warmup=True if warmup is None else bool(warmup),
+                                 warmup=bool(option(config, "kokoro_warmup")),
                                  timeout=option(config, "kokoro_timeout"), quality=option(config, "kokoro_quality"))
-        app = option(config, "kokoro_app")
-        self.results_dir = Path(option(config, "kokoro_results_dir"))
-        self.device_settings = DeviceSettings(self.results_dir, timeout=option(config, "kokoro_timeout"),
-                                              models=self.models, voice_pack=option(config, "kokoro_voice_pack"),
-                                              app=Path(app) if app else None, launch=option(config, "kokoro_launch"),
-                                              port=option(config, "kokoro_port"))
         self.ab_command: str | None = option(config, "kokoro_ab_baseline")
         self._session: Any = None
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing
+        self.step_down: list[tuple[str, Any]] = []  # cases failed by Holm's later steps at the end of the run
+        self.report_line: str | None = None
 
     def label(self, engine: str | None) -> str:
         """The device's label; with several engines in the run, the engine's name beside it."""
         return f"{self.device.label} ({engine})" if len(self.engines) > 1 else self.device.label
 
-    def refusal(self) -> str | None:
-        """Why this worker must not start a harness, or None."""
-        if self.workers > 1 and self.device.kind != "iphone":
-            return (f"{self.workers} pytest-xdist workers would start {self.workers} {self.device.kind} harnesses on "
-                    "this machine's cores, and they would measure each other: run the kokoro benchmarks without -n "
-                    "(pytest-xdist is for one worker per phone: --kokoro-device=iphone:UDID1,UDID2 -n 2)")
-        return None
-
     @property
     def started(self) -> bool:
         return self._session is not None
 
+    def _open(self, engine: str | None):
+        device_run = self.kind.open(self.device, self.device_settings, engine)
+        self.config.add_cleanup(device_run.close)
+        return device_run
+
     @functools.cached_property
     def factory(self):
-        from pytest_kokoro.devices.registry import DeviceFactory
-
-        factory = DeviceFactory(self.device, self.device_settings, self.engines[0])
-        self.config.add_cleanup(factory.close)
-        return factory
+        """The main engine's device run: makes the harness, holds the kind's notes and facts."""
+        return self._open(self.engines[0])
 
     @functools.cached_property
     def writer(self):
@@ -91,15 +89,12 @@ class KokoroRun:
     @functools.cached_property
     def engine_sessions(self) -> dict[str, Any]:
         """One harness session per further engine of --kokoro-engine (each its own harness process)."""
-        from pytest_kokoro.devices.registry import DeviceFactory
         from pytest_kokoro.runner.session import KokoroSession
 
         sessions = {}
         for engine in self.engines[1:]:
-            factory = DeviceFactory(self.device, self.device_settings, engine)
-            self.config.add_cleanup(factory.close)
             settings = Settings(**{**self.settings.__dict__, "device_label": self.label(engine)})
-            sessions[engine] = KokoroSession(settings, factory, self.writer)
+            sessions[engine] = KokoroSession(settings, self._open(engine), self.writer)
         return sessions
 
     def session_for(self, case: Case):
@@ -107,6 +102,11 @@ class KokoroRun:
 
     def all_sessions(self) -> list[Any]:
         return [self.session, *self.engine_sessions.values()]
+
+    def summary_sessions(self) -> list[Any]:
+        """Every session that measured something, the A/B baseline arm last."""
+        ab = [self.ab_baseline] if self.ab_baseline is not None else []
+        return [s for s in [*self.all_sessions(), *ab] if s.records]
 
     @functools.cached_property
     def ab_baseline(self):
@@ -130,6 +130,69 @@ class KokoroRun:
                           option(self.config, "kokoro_gate") or GateSpec(),
                           option(self.config, "kokoro_baseline"), option(self.config, "kokoro_save_baseline"),
                           paired=bool(self.ab_command))
+
+    def machine_info(self) -> dict[str, Any]:
+        """What this run adds to pytest-benchmark's machine_info: the harness's facts and the kind's own."""
+        from pytest_kokoro.runner.results import device_facts
+
+        return {"kokoro_device": device_facts(self.settings.device_label, self.session.hello),
+                **self.kind.machine_info(self.factory.facts, self.writer.results)}
+
+    # -- the end of the run ----------------------------------------------------------------------------------------
+    def finish(self, session: pytest.Session) -> None:
+        """The session's last jobs, in order: gates, baseline, the xdist hand-over (a worker) or the report."""
+        self.finish_gates(session)
+        self.save_baseline()
+        if hasattr(self.config, "workeroutput"):
+            self.hand_over()
+        elif self.session.records:
+            self.write_report(session, self.writer.path)
+
+    def finish_gates(self, session: pytest.Session) -> None:
+        """Holm's later steps: only possible after a first-step rejection, which already failed a case."""
+        if not self.keeper.gating:
+            return
+        self.step_down = self.keeper.step_down()
+        if self.step_down and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def save_baseline(self) -> None:
+        if not self.keeper.save_as:
+            return
+        from pytest_kokoro.runner.cases import baseline_cases
+
+        cases, failed = baseline_cases(self.session.records.values())
+        if failed:
+            self.baseline_refused = (f"baseline {self.keeper.save_as!r} NOT saved: {', '.join(failed)} did not pass; "
+                                     "a baseline is saved only from a run in which every case passed its rules")
+        else:
+            self.keeper.save(cases)
+
+    def hand_over(self) -> None:
+        """A pytest-xdist worker's records, hello and device facts, for the controller to merge."""
+        from pytest_kokoro.benchmark.xdist import WORKER_OUTPUT_KEY, worker_payload
+
+        self.config.workeroutput[WORKER_OUTPUT_KEY] = worker_payload(self.session, self.kind.name, self.factory.facts)
+
+    def write_report(self, session: pytest.Session, results_path) -> None:
+        """--kokoro-report PATH: the HTML report of this run's results file; a failure fails the run."""
+        target = option(self.config, "kokoro_report")
+        if not target or results_path is None:
+            return
+        try:
+            from pytest_kokoro.report.html import write_report
+        except ImportError as error:
+            self.report_line = (f"report not written: {error.name} is not installed; "
+                                "pip install 'pytest-kokoro[report]'")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            return
+        from pytest_kokoro.report.rounds import ReportInputError
+
+        try:
+            self.report_line = f"report: {write_report([results_path], target)}"
+        except ReportInputError as error:
+            self.report_line = f"report not written: {error}"
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def close(self) -> None:
         if self._session is not None:

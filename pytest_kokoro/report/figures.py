@@ -12,7 +12,6 @@ matplotlib.use("Agg")  # no display; set before pyplot is imported
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-DEVICE_ORDER = ("host", "swift", "iphone")
 SYNTHESIS_COLOR = "#4c72b0"
 PLAYBACK_COLOR = "#55a868"
 STALL_COLOR = "#c44e52"
@@ -28,25 +27,34 @@ def svg(figure: Figure) -> str:
 
 
 def device_sort_key(device: str) -> tuple[int, str]:
-    kind = device.split(":")[0]
-    return (DEVICE_ORDER.index(kind) if kind in DEVICE_ORDER else len(DEVICE_ORDER), device)
+    """Devices in their kinds' own order (devices/registry.py), unknown kinds last."""
+    from pytest_kokoro.devices.registry import report_order
+
+    return report_order(device)
 
 
-def comparison(groups: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
-    """TTFA and RTF medians, variants (in the order given) on the x axis, one bar per device side by side (min-max
-    as error bars)."""
+def _label(metric) -> str:
+    return f"{metric.label} ({metric.unit})" if metric.unit else metric.label
+
+
+def comparison(groups: dict[str, dict[str, list[dict[str, Any]]]], metrics) -> str:
+    """The compared metrics' medians (TTFA and RTF), variants (in the order given) on the x axis, one bar per device
+    side by side (min-max as error bars). ``metrics``: rows of core/metric_table.py."""
     variants = list(groups)
     devices = sorted({d for by_device in groups.values() for d in by_device}, key=device_sort_key)
-    figure, axes = plt.subplots(1, 2, figsize=(8, 2.8))
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 2.8), squeeze=False)
+    axes = axes[0]
     width = 0.8 / max(1, len(devices))
-    for ax, key, label in ((axes[0], "time_to_first_audio", "TTFA (s)"), (axes[1], "real_time_factor", "RTF")):
+    for ax, key, label in ((ax, m.key, _label(m)) for ax, m in zip(axes, metrics)):
         for index, device in enumerate(devices):
             xs, medians, low, high = [], [], [], []
             for position, variant in enumerate(variants):
                 rounds = groups[variant].get(device)
                 if not rounds:
                     continue
-                values = [float(r[key]) for r in rounds]
+                values = [float(r[key]) for r in rounds if r.get(key) is not None]
+                if not values:
+                    continue
                 median = statistics.median(values)
                 xs.append(position + (index - (len(devices) - 1) / 2) * width)
                 medians.append(median)
@@ -84,16 +92,18 @@ def timeline(result: dict[str, Any], title: str) -> str:
     return svg(figure)
 
 
-def trend(series: dict[str, list[tuple[int, float, float]]], labels: list[str]) -> str:
-    """Median TTFA and RTF per results file (x: the files in time order), one line per case and device."""
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+def trend(series: dict[str, list[tuple[float, ...]]], labels: list[str], metrics) -> str:
+    """The compared metrics' medians per results file (x: the files in time order), one line per case and device;
+    a point is (file index, one median per metric)."""
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    axes = axes[0]
     for name, points in sorted(series.items()):
         xs = [p[0] for p in points]
-        axes[0].plot(xs, [p[1] for p in points], marker="o", label=name)
-        axes[1].plot(xs, [p[2] for p in points], marker="o", label=name)
-    for ax, label in ((axes[0], "median TTFA (s)"), (axes[1], "median RTF")):
+        for column, ax in enumerate(axes, start=1):
+            ax.plot(xs, [p[column] for p in points], marker="o", label=name)
+    for ax, label in ((ax, f"median {_label(m)}") for ax, m in zip(axes, metrics)):
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize="small")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize="x-small", loc="best")
+    axes[-1].legend(fontsize="x-small", loc="best")
     return svg(figure)

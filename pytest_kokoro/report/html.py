@@ -9,6 +9,7 @@ The file is written to a temporary name and renamed, so a failure leaves no part
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import tempfile
@@ -20,18 +21,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from pytest_kokoro.core.metric_table import METRICS
 from pytest_kokoro.core.sentences import SPLIT_STRATEGIES
 from pytest_kokoro.report import figures
 from pytest_kokoro.report.rounds import ReportInputError, Run, load_runs
 
-SUMMARY_COLUMNS = (
-    ("time_to_first_audio", "TTFA s", 3),
-    ("real_time_factor", "RTF", 3),
-    ("gapless_start_time", "gapless start s", 3),
-    ("stall_count", "stalls", 0),
-    ("playback_stall_time", "stall s", 3),
-    ("peak_memory_gb", "peak GiB", 3),
-)
+# The summary table's metric columns: the metric table's rows marked for the report (core/metric_table.py).
+SUMMARY_COLUMNS = tuple((m.key, m.heading, m.digits) for m in METRICS if m.report)
+# Compared across variants and devices, in tables and figures: the rows marked ``compare``.
+COMPARED = tuple(m for m in METRICS if m.compare)
 
 
 def _spread(values: list[float], digits: int) -> dict[str, str]:
@@ -65,7 +63,7 @@ def _summary_rows(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _comparisons(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each text and voice: TTFA and RTF by variant (and split strategy, when there are several), the devices
+    """For each text and voice: the compared metrics (TTFA and RTF) by variant (and split strategy, when there are several), the devices
     side by side."""
     groups: dict[tuple[str, str], dict[str, dict[str, list[dict[str, Any]]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list)))
@@ -82,11 +80,11 @@ def _comparisons(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
             cells = []
             for device in devices:
                 group = by_device.get(device, [])
-                cells.append({"ttfa": _spread(_values(group, "time_to_first_audio"), 3),
-                              "rtf": _spread(_values(group, "real_time_factor"), 3)})
+                cells.extend(_spread(_values(group, m.key), m.digits) for m in COMPARED)
             rows.append({"variant": label, "cells": cells})
         title = f"voice {voice}: “{text[:80]}{'…' if len(text) > 80 else ''}”"
-        out.append({"title": title, "devices": devices, "rows": rows, "figure": Markup(figures.comparison(by_label))})
+        out.append({"title": title, "devices": devices, "rows": rows,
+                    "figure": Markup(figures.comparison(by_label, COMPARED))})
     return out
 
 
@@ -122,9 +120,8 @@ def _trend(runs: list[Run]) -> str | None:
         for r in run.rounds:
             by_case[f"{r['case']} ({r['device']})"].append(r)
         for name, group in by_case.items():
-            series[name].append((index, statistics.median(_values(group, "time_to_first_audio")),
-                                 statistics.median(_values(group, "real_time_factor"))))
-    return Markup(figures.trend(series, [run.label for run in runs]))
+            series[name].append((index, *(statistics.median(_values(group, m.key) or [math.nan]) for m in COMPARED)))
+    return Markup(figures.trend(series, [run.label for run in runs], COMPARED))
 
 
 def render(runs: list[Run]) -> str:
@@ -134,6 +131,7 @@ def render(runs: list[Run]) -> str:
     return environment.get_template("report.html.j2").render(
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         runs=runs, rounds=rounds, columns=[label for _, label, _ in SUMMARY_COLUMNS],
+        compared=[m.label for m in COMPARED],
         summary=_summary_rows(rounds), comparisons=_comparisons(rounds), timelines=_timelines(rounds),
         trend=_trend(runs),
         simulated=any(r.get("simulated") for r in rounds),

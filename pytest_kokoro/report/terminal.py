@@ -1,40 +1,98 @@
-"""The summary table printed at the end of a run."""
+"""What a run prints at the end: the summary table (columns from the metric table, core/metric_table.py) and the
+kokoro section around it. Plain data in, lines out; the plugin's hook only writes them."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from pytest_kokoro.core.metric_table import METRICS
 from pytest_kokoro.runner.records import CaseRecord
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+@dataclass(frozen=True)
+class Line:
+    text: str
+    red: bool = False
+    bold: bool = False
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[Line] = field(default_factory=list)
+
+    def add(self, text: str, red: bool = False, bold: bool = False) -> None:
+        self.lines.append(Line(text, red, bold))
 
 
 def summary_lines(records: Iterable[CaseRecord], device_label: str, simulated: bool = False) -> list[str]:
     records = [r for r in records if r.results]
     if not records:
         return []
-    header = ("case", "rounds", "TTFA s", "RTF", "inference s", "load s", "peak GiB", "chunks")
-    rows = []
-    for record in records:
-        rows.append((
-            record.case.id,
-            str(len(record.results)),
-            f"{_median(record.values('time_to_first_audio')):.3f}",
-            f"{_median(record.values('real_time_factor')):.3f}",
-            f"{_median(record.values('inference_time')):.3f}",
-            f"{max(record.values('model_load_time')):.3f}",
-            f"{max(record.values('peak_memory_gb')):.3f}",
-            str(record.results[-1]["chunk_count"]),
-        ))
+    columns = [m for m in METRICS if m.summary]
+    header = ("case", "rounds", *(m.heading for m in columns))
+    rows = [(record.case.id, str(len(record.results)),
+             *(m.format(m.folded(record.values(m.key))) for m in columns)) for record in records]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: tuple[str, ...]) -> str:
-        return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in enumerate(zip(row, widths)))
+        return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+                         for i, (cell, width) in enumerate(zip(row, widths)))
 
-    title = f"Kokoro benchmark on {device_label} (medians over rounds; load = cold load, peak = max)"
+    folds = {fold: [m.label for m in columns if m.fold == fold] for fold in ("max", "last")}
+    said = [f"{', '.join(labels)} = {'max' if fold == 'max' else 'last round'}" for fold, labels in folds.items() if labels]
+    title = f"Kokoro benchmark on {device_label} (medians over rounds; {'; '.join(said)})"
     if simulated:
         title += " -- SIMULATED engine: these numbers test the harness, they are not Kokoro measurements"
     return [title, line(header), *(line(row) for row in rows)]
+
+
+@dataclass
+class SummaryFacts:
+    """Everything the end-of-run summary shows, gathered by the plugin."""
+
+    sessions: list[tuple[list[CaseRecord], str, bool]]  # (records, device label, simulated), the A/B baseline last
+    results_path: object
+    device_kind: str = ""
+    notes: list[str] = field(default_factory=list)
+    report_line: str | None = None
+    benchmark_missing: str | None = None
+    judgements: list[tuple[str, str]] = field(default_factory=list)  # (case id, message)
+    step_down: list[tuple[str, str]] = field(default_factory=list)
+    saved: list[object] = field(default_factory=list)
+    baseline_refused: str | None = None
+    faults: list[str] = field(default_factory=list)
+    title: str = "kokoro"
+
+
+def summary_sections(facts: SummaryFacts) -> list[Section]:
+    sections = []
+    if facts.notes:
+        notes = Section(f"kokoro {facts.device_kind}")
+        for note in facts.notes:
+            notes.add(note)
+        sections.append(notes)
+    if not facts.sessions:
+        return sections
+    main = Section(facts.title)
+    for records, label, simulated in facts.sessions:
+        for text in summary_lines(records, label, simulated):
+            main.add(text)
+    main.add(f"results: {facts.results_path}")
+    if facts.report_line:
+        main.add(facts.report_line, red=facts.report_line.startswith("report not written"))
+    if facts.benchmark_missing:
+        main.add(facts.benchmark_missing)
+    for case_id, message in facts.judgements:
+        main.add(f"gate {case_id}: {message}")
+    for case_id, message in facts.step_down:
+        main.add(f"FAILED by the gate at the end of the run: {case_id}: {message}", red=True, bold=True)
+    for path in facts.saved:
+        main.add(f"baseline saved: {path}")
+    if facts.baseline_refused:
+        main.add(facts.baseline_refused)
+    for fault in facts.faults:
+        main.add(f"harness fault: {fault}")
+    sections.append(main)
+    return sections

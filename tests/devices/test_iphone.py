@@ -163,7 +163,7 @@ def services():
 
 
 def device(services_, tmp_path, spec="iphone", launch="auto", **kwargs) -> IPhoneDevice:
-    from pytest_kokoro.devices.base import parse_device
+    from pytest_kokoro.devices.registry import parse_device
 
     return IPhoneDevice(parse_device(spec), services_, tmp_path, launch=launch, port=APP_PORT, connect_timeout=5,
                         **kwargs)

@@ -35,14 +35,14 @@ BROKEN_CONFTEST = """
 import sys
 from pathlib import Path
 
-import pytest_kokoro.devices.registry as registry
+import pytest_kokoro.devices.subprocess as local
 from pytest_kokoro.devices.subprocess import SubprocessDevice
 
 def broken_host_device(results_dir, models, voice_pack, engine="onnxruntime"):
     script = Path(__file__).with_name("broken_harness.py")
     return SubprocessDevice("host", [sys.executable, str(script)], results_dir / "logs" / "broken-harness.log")
 
-registry.host_device = broken_host_device
+local.host_device = broken_host_device
 """
 
 

@@ -23,7 +23,7 @@ def suite(pytester):
 
 def test_help_lists_every_option(pytester):
     result = pytester.runpytest("--help")
-    for flag in ("--kokoro-device=KOKORO_DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
+    for flag in ("--kokoro-device=DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
                  "--kokoro-warmup", "--no-kokoro-warmup", "--kokoro-results-dir", "--kokoro-wav", "--kokoro-model=VARIANT=PATH",
                  "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port"):
         result.stdout.fnmatch_lines([f"*{flag}*"])

@@ -119,7 +119,7 @@ FAULTY_CONFTEST = f"""
 import os
 import sys
 
-import pytest_kokoro.devices.registry as registry
+import pytest_kokoro.devices.subprocess as local
 from pytest_kokoro.devices.subprocess import SubprocessDevice
 
 def faulty_host_device(results_dir, models, voice_pack, engine="onnxruntime"):
@@ -127,7 +127,7 @@ def faulty_host_device(results_dir, models, voice_pack, engine="onnxruntime"):
     return SubprocessDevice("host", [sys.executable, {str(ROOT / "tests" / "support" / "faulty_harness.py")!r}, *args],
                             results_dir / "logs" / "faulty-harness.log")
 
-registry.host_device = faulty_host_device
+local.host_device = faulty_host_device
 """
 
 

@@ -166,7 +166,7 @@ class IPhoneDevice:
         self.connect_timeout = connect_timeout
         self.notes = notes if notes is not None else []
         self.facts_sink = facts_sink if facts_sink is not None else {}
-        self.udid: str | None = spec.udids[0] if len(spec.udids) == 1 else None
+        self.udid: str | None = spec.targets[0] if len(spec.targets) == 1 else None
         self.label = spec.label
         self.facts: DeviceFacts | None = None
         self.pid: int | None = None
@@ -195,9 +195,9 @@ class IPhoneDevice:
                               "and the phone") from error
 
     def select(self) -> str:
-        if len(self.spec.udids) > 1:
+        if len(self.spec.targets) > 1:
             raise IPhoneError(f"{self.spec.label}: one device runs one phone; several UDIDs need pytest-xdist with "
-                              f"one worker per phone: -n {len(self.spec.udids)}")
+                              f"one worker per phone: -n {len(self.spec.targets)}")
         udids = self._call("listing the connected phones", self.services.list_udids)
         if self.udid is None:
             if not udids:
@@ -456,9 +456,10 @@ def iphone_device(spec: DeviceSpec, settings: DeviceSettings, run: IPhoneRun) ->
     """A fresh IPhoneDevice per harness start (the session replaces it after a fault), sharing ``run``."""
     if run.services is None:
         run.services = Pymobiledevice3Services()
-    return IPhoneDevice(spec, run.services, settings.results_dir, launch=settings.launch, port=settings.port,
-                        app=settings.app, connect_timeout=min(settings.timeout, 120.0), notes=run.notes,
-                        facts_sink=run.facts)
+    app = settings.option("kokoro_app")
+    return IPhoneDevice(spec, run.services, settings.results_dir, launch=settings.option("kokoro_launch") or "auto",
+                        port=settings.option("kokoro_port") or 7341, app=Path(app) if app else None,
+                        connect_timeout=min(settings.timeout, 120.0), notes=run.notes, facts_sink=run.facts)
 
 
 def device_facts_with_thermal(facts: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
