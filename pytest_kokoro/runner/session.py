@@ -136,7 +136,7 @@ class KokoroSession:
         ``quality_*`` keys to ``result`` and returns the failures as problems."""
         if outcome.audio is None:
             return []
-        if self.settings.quality == "full" and self._scorer is None:
+        if self.settings.quality == "full" and self._scorer is None and not result["simulated"]:
             try:
                 self._scorer = IntelligibilityScorer()
             except ScorerUnavailable as error:

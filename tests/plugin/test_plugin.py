@@ -25,7 +25,7 @@ def test_help_lists_every_option(pytester):
     result = pytester.runpytest("--help")
     for flag in ("--kokoro-device=DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
                  "--kokoro-warmup", "--no-kokoro-warmup", "--kokoro-results-dir", "--kokoro-wav", "--kokoro-model=VARIANT=PATH",
-                 "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port"):
+                 "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port", "--kokoro-quality"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
     result.stdout.fnmatch_lines(["*kokoro_rounds (string):*"])
 
