@@ -51,7 +51,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--voices", default="jf_alpha,jf_gongitsune,jf_nezumi,jf_tebukuro,jm_kumo")
     parser.add_argument("--texts", default=",".join([*BUILTIN_TEXTS, *EXTRA_TEXTS]))
+    parser.add_argument("--fuzz", type=int, default=0, metavar="N",
+                        help="instead: N texts of the fuzz corpus (pytest_kokoro/fuzz) through the real harness, "
+                             "jf_alpha, every check on each result (none may fail)")
     args = parser.parse_args()
+    if args.fuzz:
+        return fuzz(args.fuzz)
     texts = {**BUILTIN_TEXTS, **EXTRA_TEXTS}
     engine = OnnxKokoroEngine()
     engine.load("int8")
@@ -93,6 +98,48 @@ def main() -> int:
         print(f"  {name:16s} {statistics.median(values):.4f}  {max(values):.4f}")
     print(f"\nfalse failures on good audio: {len(false_failures)}", *false_failures, sep="\n  ")
     return 1 if false_failures else 0
+
+
+def fuzz(count: int) -> int:
+    """The fuzz corpus through the real host harness, in process, and every check on each result it returns."""
+    import json
+
+    from hypothesis import HealthCheck, given, settings
+
+    from pytest_kokoro.core import protocol
+    from pytest_kokoro.core.protocol import decode_audio
+    from pytest_kokoro.fuzz.texts import fuzz_texts
+    from pytest_kokoro.harness.server import Harness
+
+    engine = OnnxKokoroEngine()
+    scorer = IntelligibilityScorer()
+    seen = {"results": 0, "errors": 0, "failures": []}
+
+    @settings(max_examples=count, database=None, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(text=fuzz_texts())
+    def one(text):
+        events = []
+        harness = Harness(engine, lambda event: events.append(json.loads(protocol.encode(event))))
+        harness.handle_line(protocol.encode({"type": "run", "id": "r", "text": text, "voice": "jf_alpha",
+                                             "variant": "int8", "warmup": False, "send_audio": True}))
+        if events[-1]["type"] != "done":
+            seen["errors"] += 1
+            return
+        chunks = [e for e in events if e["type"] == "chunk"]
+        audio = np.concatenate([decode_audio(e) for e in events if e["type"] == "audio"])
+        quality = assess_round(audio, chunk_texts=[c["text"] for c in chunks], chunk_samples=[c["samples"] for c in chunks],
+                               voice="jf_alpha", speed=1.0, sample_rate=RATE, scorer=scorer)
+        seen["results"] += 1
+        if quality.failures:
+            seen["failures"].append((text[:80], quality.problems))
+        print(f"{seen['results']:4d} {audio.size / RATE:6.2f} s {quality.keys['quality_phoneme_tokens']} tokens "
+              f"{quality.keys['quality_failures']} {text[:50]!r}", flush=True)
+
+    one()
+    print(f"\nfuzz corpus: {seen['results']} results, {seen['errors']} typed errors, "
+          f"{len(seen['failures'])} quality failures", *seen["failures"], sep="\n  ")
+    return 1 if seen["failures"] else 0
 
 
 def _fmt(score):
