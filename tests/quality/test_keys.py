@@ -67,3 +67,13 @@ def test_a_good_round_gets_every_quality_key_and_basic_skips_the_scorer(tmp_path
     assert not [p for p in problems if p.split(":")[0] in ("noise", "too_short", "too_long", "clipped")]
     assert written["quality_failures"] == [] and written["quality_intelligibility"] is None
     assert written["quality_phoneme_tokens"] == 160 and written["quality_check_time"] > 0
+
+
+def test_the_gate_learns_intelligibility_and_a_drop_is_the_regression():
+    from pytest_kokoro.gates.spec import parse_gate_spec
+    from pytest_kokoro.gates.verdicts import compare_unpaired
+
+    assert parse_gate_spec("intelligibility=10%").thresholds["intelligibility"] == 0.10
+    worse = compare_unpaired("intelligibility", [1.0, 1.0, 0.95, 1.0, 1.0, 0.95], [0.6, 0.55, 0.6, 0.65, 0.6, 0.55], 0.10)
+    better = compare_unpaired("intelligibility", [0.6, 0.55, 0.6, 0.65, 0.6, 0.55], [1.0, 1.0, 0.95, 1.0, 1.0, 0.95], 0.10)
+    assert worse.p_regression < 0.01 < better.p_regression
