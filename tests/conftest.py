@@ -3,6 +3,10 @@ from pathlib import Path
 
 import pytest
 
+# pytester for the project's own tests only: in pyproject's addopts it would put --lsof and --runpytest into the
+# --help of `pytest benchmarks/`, which users read.
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "reference"

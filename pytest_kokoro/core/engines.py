@@ -12,6 +12,14 @@ import importlib.util
 from dataclasses import dataclass
 
 
+def module_installed(name: str) -> bool:
+    """Whether ``name`` can be imported here: looked up, not imported (importing may be slow or have effects)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
+        return False
+
+
 @dataclass(frozen=True)
 class Engine:
     name: str
@@ -24,13 +32,7 @@ class Engine:
 
     def installed(self) -> bool:
         """Whether every module in ``requires`` can be imported here (looked up, not imported)."""
-        for module in self.requires:
-            try:
-                if importlib.util.find_spec(module) is None:
-                    return False
-            except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
-                return False
-        return True
+        return all(module_installed(module) for module in self.requires)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ def write_json_atomically(path: Path, data: Any) -> None:
     write_text_atomically(Path(path), dumps(data))
 
 
+def _readable_mode() -> int:
+    """What a plain ``open(path, "w")`` would give: 0o666 less the umask (0o644 under the usual 022). mkstemp makes
+    its file 0o600, which CI uploaders and teammates cannot read."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_text_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The temp file lives next to the target: os.replace is atomic only within one file system.
@@ -40,6 +48,7 @@ def write_text_atomically(path: Path, text: str) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
+            os.fchmod(out.fileno(), _readable_mode())
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:

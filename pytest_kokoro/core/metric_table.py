@@ -28,7 +28,8 @@ class Metric:
     digits: int = 3  # decimals shown (0: a whole number)
     summary: bool = True  # a column of the terminal summary
     report: bool = True  # a column of the HTML report's summary table
-    compare: bool = False  # compared across variants and devices in the report's tables and figures
+    compare: bool = False  # compared across variants and devices in the report's tables and figures, and shown with
+    # its spread (min-max over rounds) in the terminal summary
     benchmark: str | None = None  # "main": the case's pytest-benchmark entry; "entry": an entry of its own
     timed: bool = False  # a time, which a busier machine scales: gates may divide it by the calibration workload
 

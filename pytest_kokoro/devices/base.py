@@ -121,6 +121,11 @@ class DeviceKind:
             "would measure each other: run the kokoro benchmarks without -n (pytest-xdist is for one worker per "
             "device that has its own hardware, e.g. --kokoro-device=iphone:UDID1,UDID2 -n 2)")
 
+    def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:
+        """What is missing on this machine for the device to start (a package, a tool), with the fix; None when
+        nothing is. Asked once, before any case runs, so a missing install is said once, not once per case."""
+        return None
+
     def open(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None) -> DeviceRun:
         """The run's state for ``spec`` with ``engine``; its ``__call__`` starts nothing until a case needs it."""
         raise NotImplementedError(f"device kind {self.name!r} does not implement open()")

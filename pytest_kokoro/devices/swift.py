@@ -15,6 +15,9 @@ class SwiftKind(DeviceKind):
     engines = SWIFT_ENGINES
     order = 10
 
+    def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:
+        return local.swift_toolchain_problem()
+
     def open(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None) -> DeviceRun:
         return DeviceRun(lambda: local.swift_device(settings.results_dir, engine=engine or self.default_engine()))
 

@@ -54,15 +54,30 @@ class BaselineFormatError(BaselineError, ValueError):
     pass
 
 
+def release_series(version: str) -> str:
+    """An OS version's release series, major.minor: "6.18.44-fc-v1252" -> "6.18", "18.1.1" -> "18.1", "26" -> "26".
+
+    A baseline outlives patch updates (a CI runner's kernel is patched often; the timings of a speech model do not
+    move with it), not a new release series."""
+    match = re.match(r"\s*(\d+)(?:\.(\d+))?", version)
+    if not match:
+        return version
+    return match.group(1) + (f".{match.group(2)}" if match.group(2) is not None else "")
+
+
 @dataclass(frozen=True)
 class DeviceIdentity:
-    """What must match for two runs' timings to be comparable."""
+    """What must match for two runs' timings to be comparable: the device model, its OS release series (patch
+    versions left out: see release_series), the harness version, the engine and the variant's weights."""
 
     device_model: str
     os_version: str
     harness_version: str
     engine: str
     variant_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "os_version", release_series(self.os_version))
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -159,6 +174,25 @@ class BaselineStore:
         _require_same_identity(baseline, identity)
         return baseline
 
+    def check(self, name_or_path: str | os.PathLike[str]) -> list[Baseline]:
+        """Before anything is measured: the baselines ``name_or_path`` could mean (one per setup), each read and
+        checked. BaselineNotFoundError when there is none, BaselineFormatError when one is broken. Which of them
+        the run is compared with is known only once the harness has said what it runs on."""
+        if _looks_like_path(name_or_path):
+            path = Path(name_or_path)
+            if not path.is_file():
+                raise BaselineNotFoundError(f"no baseline file at {path}")
+            return [_read_baseline(path)]
+        name = validate_name(str(name_or_path))
+        paths = sorted(self.root.glob(f"*/{name}.json"))
+        if not paths:
+            stored = sorted({p.stem for p in self.root.glob("*/*.json")})
+            listing = f"stored baselines: {', '.join(stored)}" if stored else "none is stored there yet"
+            raise BaselineNotFoundError(
+                f"no baseline named {name!r} under {self.root} ({listing}); record one first with "
+                f"--kokoro-save-baseline {name} (a run in which every case passes), or pass --kokoro-baselines-dir")
+        return [_read_baseline(path) for path in paths]
+
     def _not_found_message(self, name: str, identity: DeviceIdentity) -> str:
         available = self.names(identity)
         listing = (
@@ -170,18 +204,21 @@ class BaselineStore:
             f"no baseline named {name!r} for {identity.describe()} (engine {identity.engine}) under {self.root}; "
             f"{listing}"
         )
-        elsewhere = self._setups_with(name)
+        elsewhere = self._setups_with(name, identity)
         if elsewhere:
-            message += f"; {name!r} exists for other setups ({', '.join(elsewhere)}), which are not comparable"
+            message += (f"; {name!r} exists for other setups, which are not comparable ({'; '.join(elsewhere)}): "
+                        f"record it for this one with --kokoro-save-baseline {name}")
         return message
 
-    def _setups_with(self, name: str) -> list[str]:
+    def _setups_with(self, name: str, identity: DeviceIdentity) -> list[str]:
+        """Each other setup that has ``name``, with what differs from this one."""
         setups = []
         for path in sorted(self.root.glob(f"*/{name}.json")):
             try:
-                setups.append(_read_baseline(path).identity.describe())
+                other = _read_baseline(path).identity
             except BaselineError:
                 continue  # a broken file elsewhere must not hide the real problem
+            setups.append(f"{other.describe()}: " + ", ".join(other.differences(identity)))
         return setups
 
 

@@ -140,3 +140,25 @@ def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> tu
     """The exact (Clopper-Pearson) confidence interval of a binomial proportion, from scipy."""
     interval = stats.binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="exact")
     return float(interval.low), float(interval.high)
+
+
+def median_ratio_interval(baseline: Sequence[float], candidate: Sequence[float],
+                          confidence: float = 0.95) -> tuple[float, float, float]:
+    """The median of the per-pair ratios candidate/baseline, and a distribution-free interval for it: the order
+    statistics of the log-ratios whose ranks the binomial(n, 1/2) distribution puts around the median (the sign
+    test's interval). Pairs are (baseline[i], candidate[i]), measured back to back. With an A/A run (the same
+    harness on both arms) an interval that excludes 1 is a bias of the setup, not of the code."""
+    if len(baseline) != len(candidate) or not baseline:
+        raise ValueError(f"need as many baseline as candidate values, at least one; got {len(baseline)} and "
+                         f"{len(candidate)}")
+    logs = np.sort(_log_values("candidate", candidate) - _log_values("baseline", baseline))
+    n = len(logs)
+    tail = (1 - confidence) / 2
+    # The largest j (1-based) with P(B <= j - 1) <= tail, B ~ binomial(n, 1/2): [X_(j), X_(n+1-j)] then covers the
+    # median with probability at least ``confidence``. None such (too few pairs): the interval is unbounded.
+    j = 0
+    while j + 1 <= n // 2 and stats.binom.cdf(j, n, 0.5) <= tail:
+        j += 1
+    if j == 0:
+        return float(math.exp(np.median(logs))), 0.0, math.inf
+    return float(math.exp(np.median(logs))), float(math.exp(logs[j - 1])), float(math.exp(logs[n - j]))

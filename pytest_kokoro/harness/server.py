@@ -26,6 +26,7 @@ from pytest_kokoro.core.engines import HOST_ENGINES
 from pytest_kokoro.core.metrics import SAMPLE_RATE, NoAudioError, derive_metrics, replay_playback, time_to_first_audible
 from pytest_kokoro.core.pace import PACE_PROBES, Pace, fit_pace
 from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
+from pytest_kokoro.core.schema import HarnessResult
 from pytest_kokoro.core.sentences import clean_text, split_text
 from pytest_kokoro.harness.memory import PeakMemoryMeter
 from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
@@ -132,30 +133,31 @@ class Harness:
                 self.emit({"type": "audio", "id": run_id, "index": index, "encoding": protocol.AUDIO_ENCODING,
                            "data": encode_audio(samples)})
         whole = np.concatenate(audio)
-        result = {
-            "model_name": load["model_name"], "model_description": load["model_description"],
-            "text": request.text, "voice": request.voice, "model_load_time": load["model_load_time"],
-            "inference_time": metrics.inference_time, "total_time": metrics.total_time,
-            "time_to_first_audio": metrics.time_to_first_audio,
-            "per_sentence_inference": metrics.per_sentence_inference, "audio_duration": metrics.audio_duration,
-            "real_time_factor": metrics.real_time_factor, "samples_per_sec": metrics.samples_per_sec,
-            "peak_memory_gb": peak_memory_gb, "sample_rate": SAMPLE_RATE,
-            "variant": request.variant, "round": request.round, "cold": load["cold"], "warmup": request.warmup,
-            "speed": request.speed, "split": request.split, "chunk_count": metrics.chunk_count,
-            "samples": metrics.samples,
-            "time_to_first_audible": time_to_first_audible(metrics.time_to_first_audio, whole),
-            "memory_source": self.memory.source, "engine": self.engine.name, "engine_version": self.engine.version,
-            "harness_version": __version__, "simulated": self.engine.simulated, **self._platform,
-            "variant_sha256": load["variant_sha256"], "thermal_state_before": None, "thermal_state_after": None,
-            "calibration_time": calibration_time, "playback": False,  # the host harness plays nothing
-            "chunk_samples": counts,
+        # The typed result (core/schema.py): a misspelt, missing or mistyped key fails here, in the harness, not in
+        # whoever reads the file later.
+        result = HarnessResult(
+            model_name=load["model_name"], model_description=load["model_description"],
+            text=request.text, voice=request.voice, model_load_time=load["model_load_time"],
+            inference_time=metrics.inference_time, total_time=metrics.total_time,
+            time_to_first_audio=metrics.time_to_first_audio,
+            per_sentence_inference=metrics.per_sentence_inference, audio_duration=metrics.audio_duration,
+            real_time_factor=metrics.real_time_factor, samples_per_sec=metrics.samples_per_sec,
+            peak_memory_gb=peak_memory_gb, sample_rate=SAMPLE_RATE,
+            variant=request.variant, round=request.round, cold=load["cold"], warmup=request.warmup,
+            speed=request.speed, split=request.split, chunk_count=metrics.chunk_count, samples=metrics.samples,
+            time_to_first_audible=time_to_first_audible(metrics.time_to_first_audio, whole),
+            memory_source=self.memory.source, engine=self.engine.name, engine_version=self.engine.version,
+            harness_version=__version__, simulated=self.engine.simulated, **self._platform,
+            variant_sha256=load["variant_sha256"], thermal_state_before=None, thermal_state_after=None,
+            calibration_time=calibration_time, playback=False,  # the host harness plays nothing
+            chunk_samples=counts,
             **replay_playback(times, counts).result_keys(),
-            "cold_time_to_first_audio": setup_time + metrics.time_to_first_audio if load["cold"] else None,
+            cold_time_to_first_audio=setup_time + metrics.time_to_first_audio if load["cold"] else None,
             # The host harness has no audio player: only the iPhone app reports when chunks really played.
-            "played_chunk_starts": None,
-            "adaptive_pace": pace.as_json() if pace else None,
-            "onnxruntime_version": self.engine.onnxruntime_version,
-        }
+            played_chunk_starts=None,
+            adaptive_pace=pace.as_json() if pace else None,
+            onnxruntime_version=self.engine.onnxruntime_version,
+        ).model_dump(mode="json")
         self.emit({"type": "done", "id": run_id, "result": result})
 
     def _pace(self, request: Request, voice: np.ndarray) -> Pace:

@@ -8,6 +8,8 @@ says what is missing) under ``-p no:benchmark``.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from typing import Any, NoReturn
 
 import pytest
@@ -18,6 +20,7 @@ from pytest_kokoro.runner.records import Case, CaseRecord
 
 RUN_KEY = pytest.StashKey[KokoroRun]()
 MERGER_KEY = pytest.StashKey[Any]()
+_MEASURING: list[KokoroRun] = []  # runs whose harnesses are up: pytest_keyboard_interrupt gets no config
 NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
                 "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
                 "-p no:benchmark for them")
@@ -55,23 +58,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     items[:] = [item for item in items if item not in fuzz] + fuzz
     if option(config, "kokoro_fuzz_profile") is None and not os.environ.get("HYPOTHESIS_PROFILE"):
-        skip = pytest.mark.skip(reason="fuzzing is opt-in: add --kokoro-fuzz-profile=ci (25 examples) or "
-                                       "--kokoro-fuzz-profile=nightly (500)")
+        reason = "fuzzing is opt-in: add --kokoro-fuzz-profile=ci (25 examples) or --kokoro-fuzz-profile=nightly (500)"
         for item in fuzz:
-            item.add_marker(skip)
+            item.add_marker(pytest.mark.skip(reason=reason))
+        config.stash[RUN_KEY].skipped.append((f"{len(fuzz)} fuzz test(s)", reason))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """The gates' family is known now: every collected case × gated metric. A gate that could never fail with the
-    chosen rounds stops the run here, before anything is measured."""
+    """The cases are known: check everything that would stop the run later, before anything is measured."""
     run = session.config.stash.get(RUN_KEY, None)
     cases = sum(1 for item in session.items if "kokoro_case" in getattr(item, "fixturenames", ()))
-    if run is None or not cases or not (run.ab_command or option(session.config, "kokoro_baseline")):
-        return  # no gate in this run: nothing to import or check
-    run.keeper.set_family(cases)
-    problem = run.keeper.rounds_problem(run.settings.rounds)
-    if problem:
-        raise pytest.UsageError(problem)
+    if run is None or not cases or session.config.option.collectonly:
+        return
+    run.plan_order([(item.nodeid, item.callspec.params["kokoro_case"]) for item in session.items
+                    if "kokoro_case" in getattr(getattr(item, "callspec", None), "params", {})])
+    problems = run.preflight(cases)
+    if not problems:
+        return
+    if hasattr(session.config, "workerinput"):
+        run.refused = "\n".join(problems)  # a pytest-xdist worker: every case fails with it, the controller lives
+    else:
+        raise pytest.UsageError("\n".join(problems))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -86,8 +93,57 @@ def kokoro_session(request: pytest.FixtureRequest):
     run = request.config.stash[RUN_KEY]
     if run.refused:
         fail(run.refused)
-    yield run.session
-    run.close()
+    _MEASURING.append(run)
+    previous = _interrupt_on_sigterm()
+    try:
+        yield run.session
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        _MEASURING.remove(run)
+        run.close()
+
+
+def _terminal_line(config: pytest.Config):
+    """A function that writes a line to the terminal from inside a test (a cooldown's progress): around pytest's
+    output capture, as its live logging does; None without a terminal reporter."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return None
+
+    def say(text: str) -> None:
+        if capture is None:
+            reporter.write_line(text)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
+            reporter.write_line(text)
+
+    return say
+
+
+def _raise_keyboard_interrupt(signum, frame) -> NoReturn:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _interrupt_on_sigterm():
+    """SIGTERM (what a CI cancel sends) stops the run as Ctrl-C does: harnesses killed, results kept, a summary.
+    Only in the main thread, and only while kokoro cases run; the previous handler comes back after."""
+    try:
+        return signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    except ValueError:  # not the main thread
+        return None
+
+
+def pytest_keyboard_interrupt(excinfo) -> None:
+    """Ctrl-C or SIGTERM mid-round: say so at once and stop the harnesses now, not after their round."""
+    for run in list(_MEASURING):
+        measured = sum(len(r.results) for s in run.all_sessions() for r in s.records.values())
+        sys.stderr.write(f"\nkokoro: stopping: the harness is stopped now; the {measured} round(s) measured so far "
+                         f"are in {run.writer.path}\n")
+        sys.stderr.flush()
+        run.abort()
 
 
 @pytest.fixture
@@ -96,19 +152,23 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session):
     and hand the timings to pytest-benchmark (when it is active)."""
     from pytest_kokoro.benchmark.adapter import feed_benchmark, mark_unmeasured
     from pytest_kokoro.gates.keeper import GateSetupError
-    from pytest_kokoro.runner.cases import BudgetError, CaseRunner
+    from pytest_kokoro.runner.cases import BudgetError
     from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable
 
     run = request.config.stash[RUN_KEY]
     benchmark = request.getfixturevalue("benchmark") if request.config.pluginmanager.has_plugin("benchmark") else None
     budget = request.node.get_closest_marker("kokoro_budget")
 
+    say = _terminal_line(request.config)
+
     def run_case(case: Case) -> CaseRecord:
-        runner = CaseRunner(run.session_for(case), run.keeper, run.ab_baseline)
+        runner = run.case_runner(case, say)
         try:
             try:
-                outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None)
+                first = run.first_measurement(case, request.node.nodeid, say)
+                outcome = runner.run(case, request.node.nodeid, budget.kwargs if budget is not None else None, first)
             except CaseUnavailable as error:
+                run.skipped.append((case.id, str(error)))
                 pytest.skip(str(error))
             except (CaseFailed, GateSetupError) as error:
                 fail(str(error))
@@ -135,6 +195,31 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
         from pytest_kokoro.benchmark.adapter import add_metric_entries
 
         add_metric_entries({r.nodeid: r for s in run.all_sessions() for r in s.records.values()}, output_json)
+
+
+@pytest.hookimpl(wrapper=True, optionalhook=True)
+def pytest_benchmark_group_stats(config: pytest.Config, benchmarks, group_by):
+    """pytest-benchmark's table leaves the kokoro cases out unless --kokoro-benchmark-table: its columns (min, OPS,
+    outliers of an inference time) are not what a speech engineer reads; the kokoro summary below is."""
+    groups = yield
+    run = _started(config)
+    if run is None or option(config, "kokoro_benchmark_table"):
+        return groups
+    ours = {r.nodeid for s in run.all_sessions() for r in s.records.values()}
+    kept = [(name, [b for b in group if b.get("fullname") not in ours]) for name, group in groups]
+    return [(name, group) for name, group in kept if group]
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """One header line that says how the kokoro cases run, since pytest-benchmark's header above it gives its own
+    defaults (min_rounds=5, warmup=False), which do not apply to them."""
+    run = config.stash.get(RUN_KEY, None)
+    cases = sum(1 for item in items if "kokoro_case" in getattr(item, "fixturenames", ()))
+    if run is None or not cases:
+        return []
+    engines = ", ".join(e for e in run.engines if e) or "its own engine"
+    return [f"kokoro: {cases} case(s) on {run.requested.label} ({engines}), {run.settings.rounds} timed round(s) "
+            f"each, warm-up {'on' if run.settings.warmup else 'off'}; times are the harness's, not pytest-benchmark's"]
 
 
 @pytest.hookimpl(optionalhook=True)

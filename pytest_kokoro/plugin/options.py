@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_kokoro.core.options import Option, comma_list, one_of, positive_float, positive_int
+from pytest_kokoro.core.options import Option, comma_list, non_negative_float, one_of, positive_float, positive_int
 from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
 from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DeviceKind, DeviceSettings, DeviceSpec
@@ -89,10 +89,18 @@ def plugin_options() -> tuple[Option, ...]:
         Option("--kokoro-split", _split_strategies, "comma-separated ways to cut texts into chunks: sentences (the "
                "reference's rule), clauses, adaptive, whole (docs/protocol.md)", default=SPLIT_NAME, metavar="LIST"),
         Option("--kokoro-rounds", positive_int, "timed rounds per case", default=5, metavar="N"),
+        Option("--kokoro-order", one_of("interleaved", "grouped"), "the order of rounds: interleaved (the "
+               "variants and engines of one voice and text take turns, A B C D, D C B A, ...; the default when a run "
+               "compares several) or grouped (all rounds of a case, then the next)", metavar="ORDER"),
+        Option("--kokoro-cooldown", non_negative_float, "seconds to wait before every round, so heat from the last one does "
+               "not tilt the next", default=0.0, metavar="SECONDS"),
         Option("--kokoro-warmup", bool, "run the warm-up 'Hi.' before each timed round, untimed; --no-kokoro-warmup "
                "times rounds without it", default=True, action="flag"),
         Option("--kokoro-wav", bool, "write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)",
                default=False, action="flag"),
+        Option("--kokoro-benchmark-table", bool, "also print pytest-benchmark's own table for kokoro cases (its "
+               "times are the harness's inference times; its JSON is written either way)", default=False,
+               action="flag"),
         Option("--kokoro-results-dir", str, "where results, WAVs and harness logs go", default="results",
                metavar="DIR"),
         Option("--kokoro-report", str, "write one self-contained HTML report of this run's results to PATH at the "
@@ -109,7 +117,9 @@ def plugin_options() -> tuple[Option, ...]:
                metavar="DIR"),
         Option("--kokoro-ab-baseline", str, "A/B gating: a command that starts the baseline harness (e.g. another "
                "checkout's '.venv/bin/python -m pytest_kokoro.harness'); its rounds alternate with this run's and "
-               "each case is gated against them", metavar="COMMAND"),
+               "each case is gated against them. 'same' runs the A/A check: a second harness of this very device "
+               "and engine as the baseline arm, and the summary gives the interval of the bias between the arms",
+               metavar="COMMAND"),
         Option("--kokoro-quality", one_of("full", "basic"), "audio checks after each round: full (the model-free "
                "checks and the pocketsphinx intelligibility score) or basic (model-free only; docs/quality.md)",
                default="full", metavar="LEVEL"),

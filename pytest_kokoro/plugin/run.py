@@ -20,6 +20,9 @@ from pytest_kokoro.devices.registry import kind as device_kind
 from pytest_kokoro.plugin.options import build_cases, device_settings, device_spec, engines, option
 from pytest_kokoro.runner.records import Case, Settings
 
+# --kokoro-ab-baseline=same: the A/A check (docs/gates.md).
+AA_CHECK = "same"
+
 
 class KokoroRun:
     def __init__(self, config: pytest.Config):
@@ -49,6 +52,13 @@ class KokoroRun:
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing
         self.step_down: list[tuple[str, Any]] = []  # cases failed by Holm's later steps at the end of the run
         self.report_line: str | None = None
+        self.skipped: list[tuple[str, str]] = []  # (case or tests, why), said in the summary without -rs
+        self.cases_by_nodeid: dict[str, Case] = {}
+        self.interleaved: Any = None  # runner.order.InterleavedGroups when rounds are interleaved
+        self.order_note: str | None = None
+        from pytest_kokoro.runner.session import RunLog
+
+        self.log = RunLog()
 
     def label(self, engine: str | None) -> str:
         """The device's label; with several engines in the run, the engine's name beside it."""
@@ -83,7 +93,7 @@ class KokoroRun:
             from pytest_kokoro.runner.session import KokoroSession
 
             self._session = KokoroSession(self.settings, self.factory, self.writer,
-                                          arm="candidate" if self.ab_command else None)
+                                          arm="candidate" if self.ab_command else None, log=self.log)
         return self._session
 
     @functools.cached_property
@@ -94,7 +104,7 @@ class KokoroRun:
         sessions = {}
         for engine in self.engines[1:]:
             settings = Settings(**{**self.settings.__dict__, "device_label": self.label(engine)})
-            sessions[engine] = KokoroSession(settings, self._open(engine), self.writer)
+            sessions[engine] = KokoroSession(settings, self._open(engine), self.writer, log=self.log)
         return sessions
 
     def session_for(self, case: Case):
@@ -117,8 +127,11 @@ class KokoroRun:
         from pytest_kokoro.runner.session import KokoroSession
 
         settings = Settings(**{**self.settings.__dict__, "device_label": f"{self.device.label} A/B baseline"})
-        return KokoroSession(settings, baseline_factory(self.ab_command, self.device_settings, settings.device_label),
-                             self.writer, arm="baseline")
+        if self.ab_command == AA_CHECK:  # the A/A check: a second harness of the very same device and engine
+            make = self._open(self.engines[0])
+        else:
+            make = baseline_factory(self.ab_command, self.device_settings, settings.device_label)
+        return KokoroSession(settings, make, self.writer, arm="baseline", log=self.log)
 
     @functools.cached_property
     def keeper(self):
@@ -137,6 +150,67 @@ class KokoroRun:
 
         return {"kokoro_device": device_facts(self.settings.device_label, self.session.hello),
                 **self.kind.machine_info(self.factory.facts, self.writer.results)}
+
+    # -- the order of rounds -------------------------------------------------------------------------------------
+    def plan_order(self, items: list[tuple[str, Case]]) -> None:
+        """The collected cases are known: interleave the rounds of compared cases (runner/order.py) unless
+        --kokoro-order=grouped, or a pytest-xdist worker (its share of the cases is not known in advance)."""
+        from pytest_kokoro.runner.order import InterleavedGroups
+
+        self.cases_by_nodeid = dict(items)
+        groups = InterleavedGroups(self.settings.rounds)
+        for nodeid, case in items:
+            groups.add(case, nodeid)
+        chosen = option(self.config, "kokoro_order")
+        if chosen == "grouped" or not groups.compares():
+            return
+        if self.worker_id is not None:
+            self.order_note = ("rounds run grouped, case by case: under pytest-xdist a worker does not know its share "
+                               "of the cases in advance")
+            return
+        self.interleaved = groups
+
+    def case_runner(self, case: Case, say=None):
+        from pytest_kokoro.runner.cases import CaseRunner
+        from pytest_kokoro.runner.order import Cooldown
+
+        seconds = option(self.config, "kokoro_cooldown")
+        cooldown = Cooldown(seconds, say) if seconds and say is not None else (Cooldown(seconds) if seconds else None)
+        return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown)
+
+    def first_measurement(self, case: Case, nodeid: str, say=None):
+        """The case's first measurement when its rounds are interleaved with others', else None (measured alone)."""
+        if self.interleaved is None:
+            return None
+        return self.interleaved.first_measurement(
+            case, nodeid, lambda other: (self.cases_by_nodeid[other], self.case_runner(self.cases_by_nodeid[other], say)))
+
+    # -- before anything runs --------------------------------------------------------------------------------------
+    def preflight(self, cases: int) -> list[str]:
+        """Everything that would stop the run later, found now that the cases are known and before any round:
+        folders that cannot be written, a missing install, a baseline that is not there or broken, a gate that
+        could never fail with these rounds. Each problem names the option or the fix."""
+        report = option(self.config, "kokoro_report")
+        found = [_writable_folder(self.results_dir, "--kokoro-results-dir"),
+                 _writable_folder(Path(report).parent, "--kokoro-report") if report else None,
+                 *(self.kind.preflight(self.device_settings, engine) for engine in dict.fromkeys(self.engines))]
+        problems = [problem for problem in found if problem]
+        if problems:
+            return list(dict.fromkeys(problems))
+        baseline = option(self.config, "kokoro_baseline")
+        if baseline:
+            from pytest_kokoro.gates.baselines import BaselineError
+
+            try:
+                self.keeper.store.check(baseline)
+            except BaselineError as error:
+                problems.append(f"--kokoro-baseline {baseline}: {error}")
+        if self.ab_command or baseline:
+            self.keeper.set_family(cases)
+            problem = self.keeper.rounds_problem(self.settings.rounds)
+            if problem:
+                problems.append(problem)
+        return problems
 
     # -- the end of the run ----------------------------------------------------------------------------------------
     def finish(self, session: pytest.Session) -> None:
@@ -193,6 +267,18 @@ class KokoroRun:
         except ReportInputError as error:
             self.report_line = f"report not written: {error}"
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        except OSError as error:  # the folder became read-only or full after the preflight
+            self.report_line = (f"report not written: --kokoro-report {target}: {error.strerror or error}; the results "
+                                f"are safe in {results_path}: python -m pytest_kokoro.report {results_path} -o PATH")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def abort(self) -> None:
+        """Ctrl-C or SIGTERM: every harness of the run stops now."""
+        sessions = [self._session, *self.__dict__.get("engine_sessions", {}).values(),
+                    self.__dict__.get("ab_baseline")]
+        for session in sessions:
+            if session is not None:
+                session.abort()
 
     def close(self) -> None:
         if self._session is not None:
@@ -201,3 +287,18 @@ class KokoroRun:
             session.close()
         if "ab_baseline" in self.__dict__ and self.ab_baseline is not None:
             self.ab_baseline.close()
+
+
+def _writable_folder(folder: Path, flag: str) -> str | None:
+    """None when ``folder`` exists (or can be made) and a file can be written in it; else what is wrong."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return (f"{flag}: cannot write in {str(folder) or '.'} ({reason}); choose a folder you can write to, e.g. "
+                f"{flag} /tmp/kokoro")
+    return None

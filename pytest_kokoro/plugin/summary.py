@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_kokoro.plugin.options import option
 from pytest_kokoro.plugin.run import KokoroRun
-from pytest_kokoro.report.terminal import SummaryFacts
+from pytest_kokoro.report.terminal import SummaryFacts, advice
 
 NO_BENCHMARK = ("pytest-benchmark is not active (-p no:benchmark, or not installed): the kokoro results file is "
                 "complete, but there is no pytest-benchmark JSON or table; install pytest-benchmark and drop "
@@ -23,7 +24,43 @@ def summary_facts(run: KokoroRun, benchmark_active: bool) -> SummaryFacts:
         judgements=[(case_id, j.message) for case_id, js in run.keeper.judgements.items() for j in js],
         step_down=[(case_id, j.message) for case_id, j in run.step_down],
         saved=list(run.keeper.saved), baseline_refused=run.baseline_refused,
-        faults=list(run.session.faults))
+        faults=list(run.session.faults), skipped=list(run.skipped),
+        pairs=ab_pairs(run),
+        advice=advice([r for records, _, _ in sessions for r in records], report=bool(option(run.config, "kokoro_report")),
+                      baseline=bool(option(run.config, "kokoro_baseline") or run.keeper.save_as or run.ab_command)))
+
+
+def ab_pairs(run: KokoroRun) -> list[str]:
+    """In an A/B run: per compared metric, the median per-pair ratio candidate/baseline over all cases' pairs, with
+    its 95% interval; in the A/A check, what an interval that excludes 1 means."""
+    baseline = run.ab_baseline
+    if baseline is None or not baseline.records:
+        return []
+    from pytest_kokoro.core.metric_table import METRICS
+    from pytest_kokoro.gates.statistics import median_ratio_interval
+    from pytest_kokoro.plugin.run import AA_CHECK
+
+    pairs: dict[str, tuple[list[float], list[float]]] = {m.key: ([], []) for m in METRICS if m.compare}
+    for nodeid, candidate in run.session.records.items():
+        base = baseline.records.get(nodeid)
+        if base is None:
+            continue
+        count = min(len(candidate.results), len(base.results))
+        for key, (base_values, candidate_values) in pairs.items():
+            base_values += base.values(key)[:count]
+            candidate_values += candidate.values(key)[:count]
+    lines = []
+    for metric in (m for m in METRICS if m.compare):
+        base_values, candidate_values = pairs[metric.key]
+        if not base_values:
+            continue
+        ratio, low, high = median_ratio_interval(base_values, candidate_values)
+        lines.append(f"{metric.label} candidate/baseline: median of {len(base_values)} per-pair ratios {ratio:.3f}, "
+                     f"95% interval {low:.3f}–{high:.3f}")
+    if run.ab_command == AA_CHECK and lines:
+        lines.insert(0, "A/A check (the same harness on both arms): an interval that excludes 1.000 is a bias of this "
+                        "setup, which a gate would charge to the code; pool several runs to narrow it (docs/gates.md)")
+    return lines
 
 
 def workers_summary_facts(run: KokoroRun, merger: Any) -> SummaryFacts:

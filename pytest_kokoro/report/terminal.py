@@ -31,9 +31,9 @@ def summary_lines(records: Iterable[CaseRecord], device_label: str, simulated: b
     if not records:
         return []
     columns = [m for m in METRICS if m.summary]
-    header = ("case", "rounds", *(m.heading for m in columns))
-    rows = [(record.case.id, str(len(record.results)),
-             *(m.format(m.folded(record.values(m.key))) for m in columns)) for record in records]
+    header = ("case", "rounds", *(h for m in columns for h in ([m.heading, "min–max"] if m.compare else [m.heading])))
+    rows = [(record.case.id, str(len(record.results)), *(cell for m in columns for cell in _cells(m, record)))
+            for record in records]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: tuple[str, ...]) -> str:
@@ -46,6 +46,32 @@ def summary_lines(records: Iterable[CaseRecord], device_label: str, simulated: b
     if simulated:
         title += " -- SIMULATED engine: these numbers test the harness, they are not Kokoro measurements"
     return [title, line(header), *(line(row) for row in rows)]
+
+
+def _cells(metric, record: CaseRecord) -> list[str]:
+    values = [v for v in record.values(metric.key) if v is not None]
+    cells = [metric.format(metric.folded(values))]
+    if metric.compare:
+        cells.append(f"{metric.format(min(values))}–{metric.format(max(values))}" if len(values) > 1 else "—")
+    return cells
+
+
+MIN_ROUNDS_FOR_A_SPREAD = 3
+
+
+def advice(records: Iterable[CaseRecord], report: bool, baseline: bool) -> list[str]:
+    """What the summary tells a user to do next: too few rounds to mean anything, the report, baselines."""
+    lines = []
+    fewest = min((len(r.results) for r in records if r.results), default=None)
+    if fewest is not None and fewest < MIN_ROUNDS_FOR_A_SPREAD:
+        lines.append(f"note: {fewest} round(s) a case: a median of so few says little and no gate can judge it; "
+                     "use --kokoro-rounds 5 or more (docs/gates.md gives the counts a gate needs)")
+    if not report:
+        lines.append("next: --kokoro-report report.html writes the HTML report of this run (tables, figures, "
+                     "timelines)")
+    if not baseline:
+        lines.append("next: --kokoro-save-baseline NAME stores this run; later runs compare with --kokoro-baseline NAME")
+    return lines
 
 
 @dataclass
@@ -63,6 +89,9 @@ class SummaryFacts:
     saved: list[object] = field(default_factory=list)
     baseline_refused: str | None = None
     faults: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    pairs: list[str] = field(default_factory=list)  # A/B: the arms compared pair by pair
+    advice: list[str] = field(default_factory=list)
     title: str = "kokoro"
 
 
@@ -84,6 +113,8 @@ def summary_sections(facts: SummaryFacts) -> list[Section]:
         main.add(facts.report_line, red=facts.report_line.startswith("report not written"))
     if facts.benchmark_missing:
         main.add(facts.benchmark_missing)
+    for line in facts.pairs:
+        main.add(line)
     for case_id, message in facts.judgements:
         main.add(f"gate {case_id}: {message}")
     for case_id, message in facts.step_down:
@@ -94,5 +125,9 @@ def summary_sections(facts: SummaryFacts) -> list[Section]:
         main.add(facts.baseline_refused)
     for fault in facts.faults:
         main.add(f"harness fault: {fault}")
+    for what, why in facts.skipped:
+        main.add(f"skipped {what}: {why}")
+    for line in facts.advice:
+        main.add(line)
     sections.append(main)
     return sections

@@ -5,7 +5,7 @@ exceptions into pytest's skip and fail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,9 @@ from pytest_kokoro.gates.keeper import GateKeeper
 from pytest_kokoro.gates.spec import check_budget, metric_values
 from pytest_kokoro.runner.records import Case, CaseRecord
 from pytest_kokoro.runner.session import CaseFailed, KokoroSession
+
+# A first measurement: this run's rounds, the rules they broke, the A/B baseline arm's rounds.
+Measured = tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]
 
 
 class BudgetError(ValueError):
@@ -26,15 +29,17 @@ class CaseOutcome:
 
 
 class CaseRunner:
-    def __init__(self, session: KokoroSession, keeper: GateKeeper, ab_baseline: KokoroSession | None = None):
+    def __init__(self, session: KokoroSession, keeper: GateKeeper, ab_baseline: KokoroSession | None = None,
+                 cooldown: Callable[[Case, int], None] | None = None):
         self.session = session
         self.keeper = keeper
         self.ab_baseline = ab_baseline
+        self.cooldown = cooldown  # called before every round (runner/order.py: Cooldown)
 
-    def _one_round(self, session: KokoroSession, case: Case, round_index: int,
-                   nodeid: str) -> tuple[dict[str, Any], list[str]]:
+    def _one_round(self, session: KokoroSession, case: Case, round_index: int, nodeid: str,
+                   order: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
         try:
-            _, broken = session.run_round(case, round_index, nodeid)
+            _, broken = session.run_round(case, round_index, nodeid, order)
         except CaseFailed as error:
             if session.arm:
                 raise CaseFailed(f"{session.arm} {error}") from None
@@ -42,15 +47,18 @@ class CaseRunner:
         prefix = f"{session.arm} " if session.arm else ""
         return session.records[nodeid].results[-1], [f"{prefix}round {round_index}: {p}" for p in broken]
 
-    def measure(self, case: Case, nodeid: str,
-                first_round: int) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+    def measure(self, case: Case, nodeid: str, first_round: int, count: int | None = None,
+                order: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
         """This run's rounds, the rules they broke, and (A/B) the baseline arm's rounds, alternating A B B A ..."""
         results, problems, baseline_results = [], [], []
-        for round_index in range(first_round, first_round + self.session.settings.rounds):
+        count = self.session.settings.rounds if count is None else count
+        for round_index in range(first_round, first_round + count):
             arms = [self.session] if self.ab_baseline is None else (
                 [self.ab_baseline, self.session] if round_index % 2 == 0 else [self.session, self.ab_baseline])
             for session in arms:
-                result, broken = self._one_round(session, case, round_index, nodeid)
+                if self.cooldown is not None:
+                    self.cooldown(case, round_index)
+                result, broken = self._one_round(session, case, round_index, nodeid, order)
                 (baseline_results if session is self.ab_baseline else results).append(result)
                 problems += broken
         return results, problems, baseline_results
@@ -60,9 +68,11 @@ class CaseRunner:
             return self.keeper.compare_interleaved(baseline_results, results)
         return self.keeper.compare(case.id, results)
 
-    def run(self, case: Case, nodeid: str, budget: dict[str, Any] | None = None) -> CaseOutcome:
-        """Measure ``case``; raises CaseUnavailable, CaseFailed (nothing usable measured), GateSetupError, BudgetError."""
-        results, problems, baseline_results = self.measure(case, nodeid, 0)
+    def run(self, case: Case, nodeid: str, budget: dict[str, Any] | None = None,
+            first: Measured | None = None) -> CaseOutcome:
+        """Measure ``case`` (or take its first measurement, made interleaved with other cases: runner/order.py);
+        raises CaseUnavailable, CaseFailed (nothing usable measured), GateSetupError, BudgetError."""
+        results, problems, baseline_results = first if first is not None else self.measure(case, nodeid, 0)
         record = self.session.records[nodeid]
         record.first_rounds = len(record.results)
         failures = [f"{case.id} broke the result rules:", *problems] if problems else []

@@ -26,11 +26,20 @@ class CaseFailed(Exception):
     """A case could not be measured, or its measurement broke a rule; the message says which and why."""
 
 
+class RunLog:
+    """What ran last in this run, across every session (engines, A/B arms): each round records the one before it,
+    so an order effect (heat, caches, a harness that ran just before) can be seen in the results."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+
 class KokoroSession:
     def __init__(self, settings: Settings, make_device: Callable[[], Device], writer: ResultsWriter,
-                 arm: str | None = None):
+                 arm: str | None = None, log: RunLog | None = None):
         self.settings = settings
         self.arm = arm  # "baseline" / "candidate" in an interleaved A/B run, else None
+        self.log = log if log is not None else RunLog()
         self._make_device = make_device
         self.writer = writer
         self.device: Device | None = None
@@ -40,13 +49,21 @@ class KokoroSession:
         self.hello: dict[str, Any] = {}
         self._loaded_variant: str | None = None
         self._scorer: IntelligibilityScorer | None = None
+        self._device_refused: str | None = None  # the device itself could not be used: said once, not retried
 
     def harness(self) -> HarnessClient:
+        if self._device_refused is not None:
+            raise CaseFailed(f"the {self.settings.device_label} harness could not start in an earlier case of this "
+                             f"run, and is not tried again: {self._device_refused.splitlines()[0]}")
         if self.client is None:
             try:
                 self.device = self._make_device()
                 self.client = self.device.start(self.settings.timeout)
-            except (DeviceError, HarnessFault, HarnessError) as error:
+            except DeviceError as error:
+                self._discard()
+                self._device_refused = str(error)
+                raise CaseFailed(f"cannot start the {self.settings.device_label} harness: {error}") from error
+            except (HarnessFault, HarnessError) as error:
                 self._discard()
                 raise CaseFailed(f"cannot start the {self.settings.device_label} harness: {error}") from error
             self.hello = self.client.hello
@@ -61,8 +78,11 @@ class KokoroSession:
         if device is not None:
             device.stop()
 
-    def run_round(self, case: Case, round_index: int, nodeid: str) -> tuple[RunOutcome, list[str]]:
-        """Run one timed round and keep its result on disk; returns it with the rules it broke (maybe none)."""
+    def run_round(self, case: Case, round_index: int, nodeid: str,
+                  order: dict[str, Any] | None = None) -> tuple[RunOutcome, list[str]]:
+        """Run one timed round and keep its result on disk; returns it with the rules it broke (maybe none).
+        ``order``: where the round stood in the run's order (docs/results.md, "Order keys")."""
+        previous = self.log.last
         client = self.harness()
         try:
             self._switch_variant(client, case.variant)
@@ -82,6 +102,8 @@ class KokoroSession:
                   "host_wall_time": outcome.host_wall_time}
         if self.arm is not None:
             result["arm"] = self.arm
+        result.update({"order": "grouped", "order_position": 0, **(order or {}), "previous_round": previous})
+        self.log.last = f"{case.id}{f' ({self.arm})' if self.arm else ''} round {round_index}"
         problems = self.check(result, outcome, case)
         problems += self.check_quality(result, outcome)  # the round stays in the results with its reasons
         self.writer.add(result, outcome.audio)
@@ -147,6 +169,14 @@ class KokoroSession:
                                simulated=result["simulated"])
         result.update(quality.keys)
         return quality.problems
+
+    def abort(self) -> None:
+        """Stop the harness now, without waiting for the round it is in (Ctrl-C, SIGTERM): every finished round is
+        already in the results file."""
+        device = self.device
+        if device is not None:
+            getattr(device, "abort", device.stop)()
+        self._discard()
 
     def close(self) -> None:
         client = self.client

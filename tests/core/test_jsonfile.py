@@ -41,3 +41,18 @@ def test_a_writer_that_wrote_nothing_created_nothing(tmp_path):
 def test_claim_new_path_counts_up(tmp_path):
     names = [claim_new_path(tmp_path / "x.json").name for _ in range(3)]
     assert names == ["x.json", "x_2.json", "x_3.json"]
+
+
+def test_files_are_readable_by_others_as_with_a_plain_open(tmp_path):
+    """Results go to CI uploaders and teammates: not the 0600 of a temporary file."""
+    import os
+    import stat
+
+    from pytest_kokoro.core.jsonfile import write_json_atomically
+
+    previous = os.umask(0o022)
+    try:
+        write_json_atomically(tmp_path / "r.json", [1])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644

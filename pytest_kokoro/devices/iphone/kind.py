@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_kokoro.core.engines import module_installed
 from pytest_kokoro.core.options import Option, one_of, positive_int
 from pytest_kokoro.devices.base import DeviceKind, DeviceRun, DeviceSettings, DeviceSpec, WorkerSetupError
 
@@ -55,6 +56,12 @@ class IPhoneKind(DeviceKind):
                                    f"--kokoro-device={spec.label}; run with -n {len(spec.targets)} (one worker per "
                                    "phone)")
         return DeviceSpec(self.name, (spec.targets[index],))
+
+    def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:
+        if not module_installed("pymobiledevice3"):
+            return ("--kokoro-device=iphone drives the phone through pymobiledevice3, which is not installed: "
+                    "pip install 'pytest-kokoro[iphone]' (in a checkout of pytest-kokoro: ./scripts/bootstrap)")
+        return None
 
     def open(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None) -> DeviceRun:
         return PhoneRun(spec, settings)
