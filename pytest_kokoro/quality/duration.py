@@ -67,6 +67,12 @@ def token_count(text: str, language: str = "en-us") -> int:
     return len(tokenizer.tokenize(tokenizer.phonemize(text, language), limit=None))
 
 
+@functools.lru_cache(maxsize=4096)
+def ipa_of(text: str, language: str = "en-us") -> str:
+    """espeak-ng's IPA for ``text``, as kokoro-onnx's tokenizer gives it to the model."""
+    return _tokenizer().phonemize(text, language)
+
+
 def language_of(voice: str) -> str:
     """espeak-ng's English for a Kokoro voice, as the host harness picks it: British for b*, else American."""
     return "en-gb" if voice[:1] == "b" else "en-us"

@@ -9,8 +9,10 @@ this audio", which the good audio of every host voice answers yes and reversed, 
 twice-too-fast audio answers no (the separation table in docs/quality.md, tools/measure_quality.py).
 
 pocketsphinx 5.1.1 (cython/_pocketsphinx.pyx): ``set_align_text`` needs every word in the dictionary (it raises
-RuntimeError otherwise), so words the dictionary lacks ("Kokoro") are left out of the alignment; a chunk whose
-alignment cannot complete within the beam gives no hypothesis (``hyp()`` returns None).
+RuntimeError otherwise), so words the dictionary lacks ("Kokoro", digits) are added first with ``add_word`` and the
+pronunciation espeak-ng gives the model, mapped to the acoustic model's ARPABET phones; a chunk whose alignment
+cannot complete within the beam gives no hypothesis (``hyp()`` returns None). Without those words a text of a few
+words ("Hi there. This is Kokoro.") aligns even when reversed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pytest_kokoro.quality.checks import Failure
+from pytest_kokoro.quality.duration import PhonemizerUnavailable, ipa_of
 
 DECODER_RATE = 16000  # the rate of pocketsphinx's en-us acoustic model
 # The alignment's search beams: wide enough that good speech of every host voice aligns, narrow enough that audio
@@ -30,7 +33,18 @@ DECODER_RATE = 16000  # the rate of pocketsphinx's en-us acoustic model
 BEAM = 1e-60
 WORD_BEAM = 1e-40
 UNINTELLIGIBLE_BELOW = 0.5
-_WORD = re.compile(r"[a-z']+")
+_WORD = re.compile(r"[a-z']+|[0-9]+")
+# espeak-ng's IPA (as kokoro-onnx's tokenizer gives it) to the ARPABET phones of pocketsphinx's en-us model, for
+# words its dictionary lacks ("Kokoro", "quantization", digits); longest symbols first.
+IPA_TO_ARPABET = {
+    "aɪ": "AY", "aʊ": "AW", "eɪ": "EY", "oʊ": "OW", "ɔɪ": "OY", "ɑː": "AA", "ɔː": "AO", "iː": "IY", "uː": "UW",
+    "ɜː": "ER", "ɚ": "ER", "ɝ": "ER", "tʃ": "CH", "dʒ": "JH", "ɑ": "AA", "æ": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH",
+    "ɔ": "AO", "ɛ": "EH", "ɪ": "IH", "ᵻ": "IH", "i": "IY", "ʊ": "UH", "u": "UW", "o": "OW", "e": "EH", "a": "AA",
+    "b": "B", "d": "D", "ð": "DH", "f": "F", "ɡ": "G", "g": "G", "h": "HH", "j": "Y", "k": "K", "l": "L", "m": "M",
+    "n": "N", "ŋ": "NG", "p": "P", "ɹ": "R", "r": "R", "s": "S", "ʃ": "SH", "t": "T", "θ": "TH", "v": "V", "w": "W",
+    "z": "Z", "ʒ": "ZH", "ɾ": "T", "ʔ": "T", "x": "K", "ɬ": "L",
+}
+_IPA_SYMBOLS = sorted(IPA_TO_ARPABET, key=len, reverse=True)
 
 
 class ScorerUnavailable(RuntimeError):
@@ -58,9 +72,35 @@ class IntelligibilityScorer:
                 "the intelligibility score needs pocketsphinx: pip install 'pytest-kokoro[quality]', or run with "
                 "--kokoro-quality=basic for the model-free checks only") from error
         self._decoder = Decoder(lm=None, bestpath=False, beam=BEAM, wbeam=WORD_BEAM, pbeam=BEAM, loglevel="FATAL")
+        self._spoken: dict[str, list[str]] = {}  # a word the dictionary lacks -> the names it was added under
 
     def known_words(self, text: str) -> list[str]:
-        return [w for w in words_of(text) if self._decoder.lookup_word(w) is not None]
+        """The text's words the decoder can align: the dictionary's, and the others with espeak-ng's pronunciation
+        (a digit run may be several words: "555" is "five hundred and fifty five"); without espeak-ng those are
+        left out."""
+        words = []
+        for word in words_of(text):
+            if self._decoder.lookup_word(word) is not None:
+                words.append(word)
+            else:
+                words.extend(self._added(word))
+        return words
+
+    def _added(self, word: str) -> list[str]:
+        if word not in self._spoken:
+            try:
+                ipa = ipa_of(word)
+            except PhonemizerUnavailable:
+                ipa = ""
+            names = []
+            for index, piece in enumerate(ipa.split()):
+                phones = arpabet(piece)
+                if phones:
+                    name = f"{word}__{index}"
+                    self._decoder.add_word(name, " ".join(phones))
+                    names.append(name)
+            self._spoken[word] = names
+        return self._spoken[word]
 
     def aligns(self, audio: np.ndarray, words: Sequence[str], sample_rate: int) -> bool:
         decoder = self._decoder
@@ -89,6 +129,19 @@ class IntelligibilityScorer:
             failure = Failure("unintelligible", f"the audio does not say the text: {aligned} of {total} words fit "
                                                 f"it (score {score:.2f}, at least {UNINTELLIGIBLE_BELOW} expected)")
         return Intelligibility(score, total, failure)
+
+
+def arpabet(ipa: str) -> list[str]:
+    """ARPABET phones for one word of espeak-ng IPA; stress and length marks and unknown symbols are dropped."""
+    phones, at = [], 0
+    while at < len(ipa):
+        symbol = next((s for s in _IPA_SYMBOLS if ipa.startswith(s, at)), None)
+        if symbol is None:
+            at += 1
+            continue
+        phones.append(IPA_TO_ARPABET[symbol])
+        at += len(symbol)
+    return phones
 
 
 def _pcm16(audio: np.ndarray, sample_rate: int) -> bytes:
