@@ -158,17 +158,18 @@ class KokoroSession:
         ``quality_*`` keys to ``result`` and returns the failures as problems."""
         if outcome.audio is None:
             return []
+        problems = []
         if self.settings.quality == "full" and self._scorer is None and not result["simulated"]:
             try:
                 self._scorer = IntelligibilityScorer()
             except ScorerUnavailable as error:
-                raise CaseFailed(str(error)) from None
+                problems.append(str(error))  # the round is still checked without it, and kept
         quality = assess_round(outcome.audio, chunk_texts=[c["text"] for c in outcome.chunks],
                                chunk_samples=outcome.chunk_samples, voice=result["voice"], speed=result["speed"],
                                sample_rate=result["sample_rate"], level=self.settings.quality, scorer=self._scorer,
                                simulated=result["simulated"])
         result.update(quality.keys)
-        return quality.problems
+        return problems + quality.problems
 
     def abort(self) -> None:
         """Stop the harness now, without waiting for the round it is in (Ctrl-C, SIGTERM): every finished round is

@@ -77,3 +77,20 @@ def test_the_gate_learns_intelligibility_and_a_drop_is_the_regression():
     worse = compare_unpaired("intelligibility", [1.0, 1.0, 0.95, 1.0, 1.0, 0.95], [0.6, 0.55, 0.6, 0.65, 0.6, 0.55], 0.10)
     better = compare_unpaired("intelligibility", [0.6, 0.55, 0.6, 0.65, 0.6, 0.55], [1.0, 1.0, 0.95, 1.0, 1.0, 0.95], 0.10)
     assert worse.p_regression < 0.01 < better.p_regression
+
+
+def test_without_pocketsphinx_the_round_is_kept_and_the_message_says_what_to_do(tmp_path, host_speech, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pocketsphinx(name, *args, **kwargs):
+        if name == "pocketsphinx":
+            raise ImportError("No module named 'pocketsphinx'")  # what Python raises when it is not installed
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pocketsphinx)
+    outcome = outcome_of(host_speech, host_speech.audio, host_speech.chunk_samples, host_speech.chunk_texts)
+    problems, written = run_one(tmp_path, outcome)
+    assert any("pip install 'pytest-kokoro[quality]'" in p and "--kokoro-quality=basic" in p for p in problems)
+    assert written["quality_failures"] == [] and written["quality_intelligibility"] is None
