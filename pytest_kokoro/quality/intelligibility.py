@@ -33,6 +33,7 @@ DECODER_RATE = 16000  # the rate of pocketsphinx's en-us acoustic model
 BEAM = 1e-60
 WORD_BEAM = 1e-40
 UNINTELLIGIBLE_BELOW = 0.5
+COVERAGE = 0.9
 _WORD = re.compile(r"[a-z']+|[0-9]+")
 # espeak-ng's IPA (as kokoro-onnx's tokenizer gives it) to the ARPABET phones of pocketsphinx's en-us model, for
 # words its dictionary lacks ("Kokoro", "quantization", digits); longest symbols first.
@@ -75,23 +76,32 @@ class IntelligibilityScorer:
         self._spoken: dict[str, list[str]] = {}  # a word the dictionary lacks -> the names it was added under
 
     def known_words(self, text: str) -> list[str]:
-        """The text's words the decoder can align: the dictionary's, and the others with espeak-ng's pronunciation
-        (a digit run may be several words: "555" is "five hundred and fifty five"); without espeak-ng those are
-        left out."""
-        words = []
+        """The words to align ``text`` with: the dictionary's, and the others with espeak-ng's pronunciation; []
+        when they would not cover what the model says for the text, so the chunk is not judged (a word the list
+        lacks and the audio says would fail good audio).
+
+        Covered means every word could be spelled in phones, and the words read alone are as long as espeak-ng's
+        reading of the whole text, within 1 - COVERAGE of it: "$3.50" is "three dollars fifty", "1.301e+16" is read digit by digit
+        after the point, and no list of the text's words says that."""
+        words: list[str] = []
+        alone = 0
         for word in words_of(text):
             if self._decoder.lookup_word(word) is not None:
                 words.append(word)
             else:
-                words.extend(self._added(word))
+                added = self._added(word)
+                if not added:
+                    return []
+                words.extend(added)
+            alone += len(_bare(_ipa_or_empty(word)))
+        spoken = len(_bare(_ipa_or_empty(text)))
+        if abs(alone - spoken) > (1 - COVERAGE) * spoken:
+            return []
         return words
 
     def _added(self, word: str) -> list[str]:
         if word not in self._spoken:
-            try:
-                ipa = ipa_of(word)
-            except PhonemizerUnavailable:
-                ipa = ""
+            ipa = _ipa_or_empty(word)
             names = []
             for index, piece in enumerate(ipa.split()):
                 phones = arpabet(piece)
@@ -129,6 +139,18 @@ class IntelligibilityScorer:
             failure = Failure("unintelligible", f"the audio does not say the text: {aligned} of {total} words fit "
                                                 f"it (score {score:.2f}, at least {UNINTELLIGIBLE_BELOW} expected)")
         return Intelligibility(score, total, failure)
+
+
+def _ipa_or_empty(text: str) -> str:
+    try:
+        return ipa_of(text)
+    except PhonemizerUnavailable:
+        return ""
+
+
+def _bare(ipa: str) -> str:
+    """IPA without spaces and stress marks, to compare a word's reading with the text's."""
+    return "".join(c for c in ipa if c.isalpha() and c not in "ˈˌ")
 
 
 def arpabet(ipa: str) -> list[str]:

@@ -18,3 +18,10 @@ def test_words_the_dictionary_lacks_are_added_with_their_pronunciation(scorer):
     assert words[:2] == ["this", "is"] and words[2] == "kokoro__0" and words[3] == "call"
     assert all(w.startswith("555__") for w in words[4:]) and len(words) > 4
     assert scorer.known_words("😀 مرحبا") == []  # nothing English to listen for: the score is null, not a failure
+
+
+def test_a_text_whose_reading_the_words_do_not_cover_is_not_judged(scorer):
+    # espeak-ng reads "$3.50" as "three dollars fifty" and the digits after a point one by one: no list of the
+    # text's words says that, and aligning good audio to such a list would fail it.
+    assert scorer.known_words("Pay $3.50 now.") == []
+    assert scorer.known_words("1.3011919103328256e+16, Infinity, 2055") == []
