@@ -32,6 +32,8 @@ class Metric:
     # its spread (min-max over rounds) in the terminal summary
     benchmark: str | None = None  # "main": the case's pytest-benchmark entry; "entry": an entry of its own
     timed: bool = False  # a time, which a busier machine scales: gates may divide it by the calibration workload
+    line: float | None = None  # a value the report draws across this metric's axes (RTF 1: real time)
+    line_label: str = ""  # what that line means: the legend reads "RTF 1: real time"
 
     @property
     def heading(self) -> str:
@@ -56,7 +58,8 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric("time_to_first_audio", "ttfa", "TTFA", "s", gate=0.15, gateable=True, compare=True, benchmark="entry",
            timed=True),
-    Metric("real_time_factor", "rtf", "RTF", gate=0.10, gateable=True, compare=True, benchmark="entry", timed=True),
+    Metric("real_time_factor", "rtf", "RTF", gate=0.10, gateable=True, compare=True, benchmark="entry", timed=True,
+           line=1.0, line_label="real time"),
     Metric("inference_time", "inference", "inference", "s", gateable=True, report=False, benchmark="main",
            timed=True),
     Metric("gapless_start_time", "gapless", "gapless start", "s", summary=False),

@@ -99,6 +99,30 @@ class HarnessResult(ReferenceResult):
 
 HARNESS_EXTRA_KEYS = tuple(k for k in HarnessResult.model_fields if k not in REFERENCE_KEYS)
 
+# The conditions a round ran under, written after the harness keys where a harness knows them (docs/results.md
+# "Rounds left out of gates"): build_configuration and excluded_from_gates on every Swift round, the device state
+# before/after and MLX's cache limit on the iOS app's. Not required: the host harness writes none of them.
+CONDITION_KEYS = (
+    "build_configuration",
+    "excluded_from_gates",
+    "low_power_mode_before",
+    "low_power_mode_after",
+    "battery_state_before",
+    "battery_state_after",
+    "foreground_before",
+    "foreground_after",
+    "mlx_cache_limit_bytes",
+)
+
+
+def gate_exclusions(result: dict[str, Any]) -> list[str]:
+    """Why a round must be left out of gates and baselines ([] when it may gate): the harness's own
+    ``excluded_from_gates`` (debug_build, thermal_state_before_serious/_critical, low_power_mode, not_foreground).
+    The round stays in the results and the summary counts it; only gates and baselines skip it."""
+    reasons = result.get("excluded_from_gates") or []
+    return [str(reason) for reason in reasons] if isinstance(reasons, list) else [str(reasons)]
+
+
 # What the host adds to every round after checking its audio (pytest_kokoro/quality, docs/quality.md), after the
 # plugin's own keys (device, case, host_wall_time). Null where a check did not run (--kokoro-quality=basic, a
 # SIMULATED engine's tone, a text with no English words to listen for).

@@ -172,8 +172,9 @@ class HarnessClient:
 
     def run(self, *, text: str, voice: str, variant: str, speed: float = 1.0, warmup: bool = True,
             send_audio: bool = True, round_index: int = 0, timeout: float | None = None,
-            split: str = SPLIT_NAME) -> RunOutcome:
-        """Send one run and collect its events up to ``done``; HarnessError on an error event."""
+            split: str = SPLIT_NAME, on_chunk: Callable[[dict[str, Any]], None] | None = None) -> RunOutcome:
+        """Send one run and collect its events up to ``done``; HarnessError on an error event. ``on_chunk`` sees
+        each chunk event as it arrives (progress on a long text)."""
         run_id = f"r{next(self._ids)}"
         started = time.perf_counter()
         # The default strategy is left out, so that a harness older than the `split` field still serves the run.
@@ -191,6 +192,8 @@ class HarnessClient:
                 if event["index"] != len(chunks):
                     raise self._fault(f"chunk {event['index']} arrived after {len(chunks)} chunks")
                 chunks.append(event)
+                if on_chunk is not None:
+                    on_chunk(event)
             elif kind == "audio":
                 try:
                     audio[event["index"]] = protocol.decode_audio(event)

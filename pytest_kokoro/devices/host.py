@@ -9,13 +9,20 @@ from pytest_kokoro.devices import subprocess as local
 from pytest_kokoro.devices.base import DeviceKind, DeviceRun, DeviceSettings, DeviceSpec
 
 
+def _model_file(text: str) -> tuple[str, str]:
+    try:
+        return assignment(text)
+    except ValueError:
+        raise ValueError(f"expected VARIANT=PATH, e.g. fp16=kokoro-v1.0.fp16.onnx; got {text!r}") from None
+
+
 class HostKind(DeviceKind):
     name = "host"
     description = "the host harness (python -m pytest_kokoro.harness) on this machine, the default"
     engines = HOST_ENGINES
     order = 0
     options = (
-        Option("--kokoro-model", assignment, "host: a model file you have for a variant (fp32, fp16: the kokoro-onnx "
+        Option("--kokoro-model", _model_file, "host: a model file you have for a variant (fp32, fp16: the kokoro-onnx "
                "release files); repeat for several", metavar="VARIANT=PATH", action="append"),
         Option("--kokoro-voice-pack", str, "host: a voice pack file with more voices, e.g. the English "
                "voices-v1.0.bin", metavar="PATH"),

@@ -160,6 +160,11 @@ def kokoro_benchmark(request: pytest.FixtureRequest, kokoro_session):
     budget = request.node.get_closest_marker("kokoro_budget")
 
     say = _terminal_line(request.config)
+    if say is not None:
+        from pytest_kokoro.runner.session import Progress
+
+        for session in [*run.all_sessions(), *([run.ab_baseline] if run.ab_baseline is not None else [])]:
+            session.progress = session.progress or Progress(say)
 
     def run_case(case: Case) -> CaseRecord:
         runner = run.case_runner(case, say)
@@ -203,7 +208,9 @@ def pytest_benchmark_group_stats(config: pytest.Config, benchmarks, group_by):
     outliers of an inference time) are not what a speech engineer reads; the kokoro summary below is."""
     groups = yield
     run = _started(config)
-    if run is None or option(config, "kokoro_benchmark_table"):
+    asked = option(config, "kokoro_benchmark_table") or any(
+        config.getoption(name, None) for name in ("benchmark_compare", "benchmark_columns"))
+    if run is None or asked:  # a pytest-benchmark option of the table's own asks for the table
         return groups
     ours = {r.nodeid for s in run.all_sessions() for r in s.records.values()}
     kept = [(name, [b for b in group if b.get("fullname") not in ours]) for name, group in groups]

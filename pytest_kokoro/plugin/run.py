@@ -10,6 +10,8 @@ own, each called by one line of a hook.
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +265,7 @@ class KokoroRun:
         from pytest_kokoro.report.rounds import ReportInputError
 
         try:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)  # checked writable before the run
             self.report_line = f"report: {write_report([results_path], target)}"
         except ReportInputError as error:
             self.report_line = f"report not written: {error}"
@@ -290,15 +293,37 @@ class KokoroRun:
 
 
 def _writable_folder(folder: Path, flag: str) -> str | None:
-    """None when ``folder`` exists (or can be made) and a file can be written in it; else what is wrong."""
-    import tempfile
-
+    """None when a file can be written in ``folder``, or in the nearest folder above it that exists (the run makes
+    the rest when it first writes); else what is wrong. Makes nothing: a run stopped before it measured anything
+    leaves no folder behind."""
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        if existing.resolve() != Path(folder).resolve() and not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+        with tempfile.TemporaryFile(dir=existing):
             pass
+        if existing.resolve() != Path(folder).resolve():
+            _try_to_make(Path(folder))
     except OSError as error:
         reason = error.strerror or type(error).__name__
         return (f"{flag}: cannot write in {str(folder) or '.'} ({reason}); choose a folder you can write to, e.g. "
                 f"{flag} /tmp/kokoro")
     return None
+
+
+def _try_to_make(folder: Path) -> None:
+    """Make ``folder`` and remove what was made: the parent being writable is not enough on every file system
+    (sysfs refuses mkdir with EPERM). Raises OSError as mkdir does."""
+    made = []
+    for parent in reversed([folder, *folder.parents]):
+        if not parent.exists():
+            parent.mkdir()
+            made.append(parent)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+    for path in reversed(made):
+        path.rmdir()

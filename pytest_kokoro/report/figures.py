@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import statistics
 from typing import Any
 
@@ -37,36 +38,76 @@ def _label(metric) -> str:
     return f"{metric.label} ({metric.unit})" if metric.unit else metric.label
 
 
-def comparison(groups: dict[str, dict[str, list[dict[str, Any]]]], metrics) -> str:
-    """The compared metrics' medians (TTFA and RTF), variants (in the order given) on the x axis, one bar per device
-    side by side (min-max as error bars). ``metrics``: rows of core/metric_table.py."""
+def _reference_line(ax, metric) -> None:
+    """The metric table's reference value (RTF 1: real time) across the axes, named in the legend. Where every
+    value lies far below it (a fast device), drawing it would flatten the bars: the axis label says so instead."""
+    if metric.line is None:
+        return
+    # A bar container keeps the bar heights it was given as ``datavalues`` (matplotlib 3.11.2 axes/_axes.py:2645).
+    values = [float(v) for container in ax.containers for v in getattr(container, "datavalues", [])]
+    values += [float(v) for line in ax.get_lines() for v in line.get_ydata()]
+    values = [v for v in values if math.isfinite(v)]
+    name = f"{metric.label} {metric.line:g}"
+    if values and 0 < max(values) < metric.line / 4:
+        ax.set_ylabel(f"{ax.get_ylabel()}\n({metric.line:g} = {metric.line_label}: off the scale)")
+        return
+    ax.axhline(metric.line, color="black", linestyle="--", linewidth=1, label=f"{name}: {metric.line_label}",
+               zorder=3)
+
+
+def _legend_below(figure: Figure, axes, title: str | None = None) -> None:
+    """One legend for the whole figure, below the axes, so it never covers a bar or a line. savefig's tight bbox
+    takes in the figure's legends (matplotlib 3.11.2 figure.py:1808 get_tightbbox, over get_children)."""
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if handles:
+        figure.legend(handles, labels, title=title, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=min(3, len(labels)), fontsize="small", frameon=False)
+
+
+def comparison(groups: dict[str, dict[str, list[dict[str, Any]]]], metrics, sources: list[str]) -> str:
+    return svg(comparison_figure(groups, metrics, sources))
+
+
+def comparison_figure(groups: dict[str, dict[str, list[dict[str, Any]]]], metrics, sources: list[str]) -> Figure:
+    """The compared metrics' medians (TTFA and RTF), variants (in the order given) on the x axis, one bar per
+    source (a device of one run) side by side, in the order given (min-max as error bars). ``metrics``: rows of
+    core/metric_table.py."""
     variants = list(groups)
-    devices = sorted({d for by_device in groups.values() for d in by_device}, key=device_sort_key)
-    figure, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 2.8), squeeze=False)
+    # Width grows with the bars and stops at a page's: a few bars get a compact figure, not a page-wide one.
+    per_axes = min(6.5, max(3.2, 1.6 + 0.4 * len(variants) * len(sources)))
+    figure, axes = plt.subplots(1, len(metrics), figsize=(per_axes * len(metrics), 2.8), squeeze=False)
     axes = axes[0]
-    width = 0.8 / max(1, len(devices))
-    for ax, key, label in ((ax, m.key, _label(m)) for ax, m in zip(axes, metrics)):
-        for index, device in enumerate(devices):
+    width = 0.8 / max(1, len(sources))
+    for ax, metric in zip(axes, metrics):
+        for index, source in enumerate(sources):
             xs, medians, low, high = [], [], [], []
             for position, variant in enumerate(variants):
-                rounds = groups[variant].get(device)
-                if not rounds:
-                    continue
-                values = [float(r[key]) for r in rounds if r.get(key) is not None]
+                values = [float(r[metric.key]) for r in groups[variant].get(source, [])
+                          if r.get(metric.key) is not None]
                 if not values:
                     continue
                 median = statistics.median(values)
-                xs.append(position + (index - (len(devices) - 1) / 2) * width)
+                xs.append(position + (index - (len(sources) - 1) / 2) * width)
                 medians.append(median)
                 low.append(median - min(values))
                 high.append(max(values) - median)
-            ax.bar(xs, medians, width, yerr=[low, high], capsize=3, label=device)
+            ax.bar(xs, medians, width, yerr=[low, high], capsize=3, label=source,
+                   color=f"C{index}", hatch="//" if "SIMULATED" in source else None, edgecolor="white")
+        ax.set_ylabel(_label(metric))
+        _reference_line(ax, metric)
         ax.set_xticks(range(len(variants)), variants, rotation=30 if len(variants) > 3 else 0,
                       ha="right" if len(variants) > 3 else "center")
-        ax.set_ylabel(label)
+        ax.set_xlim(-0.6, len(variants) - 0.4)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(title="device", fontsize="small")
-    return svg(figure)
+    figure.tight_layout()
+    _legend_below(figure, axes, title="device; hatched: SIMULATED" if any("SIMULATED" in s for s in sources)
+                  else "device")
+    return figure
 
 
 def timeline(result: dict[str, Any], title: str) -> str:
@@ -93,6 +134,10 @@ def timeline(result: dict[str, Any], title: str) -> str:
 
 
 def trend(series: dict[str, list[tuple[float, ...]]], labels: list[str], metrics) -> str:
+    return svg(trend_figure(series, labels, metrics))
+
+
+def trend_figure(series: dict[str, list[tuple[float, ...]]], labels: list[str], metrics) -> Figure:
     """The compared metrics' medians per results file (x: the files in time order), one line per case and device;
     a point is (file index, one median per metric)."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
@@ -101,9 +146,11 @@ def trend(series: dict[str, list[tuple[float, ...]]], labels: list[str], metrics
         xs = [p[0] for p in points]
         for column, ax in enumerate(axes, start=1):
             ax.plot(xs, [p[column] for p in points], marker="o", label=name)
-    for ax, label in ((ax, f"median {_label(m)}") for ax, m in zip(axes, metrics)):
+    for ax, metric in zip(axes, metrics):
+        ax.set_ylabel(f"median {_label(metric)}")
+        _reference_line(ax, metric)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize="small")
-        ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[-1].legend(fontsize="x-small", loc="best")
-    return svg(figure)
+    figure.tight_layout()
+    _legend_below(figure, axes)
+    return figure

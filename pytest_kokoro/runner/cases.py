@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_kokoro.core.schema import gate_exclusions
 from pytest_kokoro.gates.keeper import GateKeeper
 from pytest_kokoro.gates.spec import check_budget, metric_values
 from pytest_kokoro.runner.records import Case, CaseRecord
@@ -64,9 +65,13 @@ class CaseRunner:
         return results, problems, baseline_results
 
     def _compare(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
+        """The gate's comparison, over the rounds fit to compare: a round the harness marked (a Debug build, a hot
+        or Low Power Mode phone, the app in the background: core/schema.py gate_exclusions) stays in the results
+        and is left out here; in A/B, with its pair."""
         if self.ab_baseline is not None:
-            return self.keeper.compare_interleaved(baseline_results, results)
-        return self.keeper.compare(case.id, results)
+            pairs = [(b, c) for b, c in zip(baseline_results, results) if not gate_exclusions(b) and not gate_exclusions(c)]
+            return self.keeper.compare_interleaved([b for b, _ in pairs], [c for _, c in pairs])
+        return self.keeper.compare(case.id, [r for r in results if not gate_exclusions(r)])
 
     def run(self, case: Case, nodeid: str, budget: dict[str, Any] | None = None,
             first: Measured | None = None) -> CaseOutcome:
@@ -98,8 +103,8 @@ class CaseRunner:
 
 
 def baseline_cases(records: Iterable[CaseRecord]) -> tuple[list[tuple[str, list[dict[str, Any]]]], list[str]]:
-    """What ``--kokoro-save-baseline`` may store: each case's first measurement (never a re-check's rounds), and
-    the ids of the cases that did not pass (if any, nothing is stored)."""
+    """What ``--kokoro-save-baseline`` may store: each case's first measurement (never a re-check's rounds, never a
+    round left out of gates), and the ids of the cases that did not pass (if any, nothing is stored)."""
     records = list(records)
     failed = [r.case.id for r in records if not r.passed]
-    return [(r.case.id, r.results[:r.first_rounds]) for r in records], failed
+    return [(r.case.id, [x for x in r.results[:r.first_rounds] if not gate_exclusions(x)]) for r in records], failed

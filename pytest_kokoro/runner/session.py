@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,12 +35,32 @@ class RunLog:
         self.last: str | None = None
 
 
+class Progress:
+    """A long round says how it goes, at most every ``every`` seconds of host time (a 10,000-character text runs
+    for minutes): which case and round, how many chunks are done, how long it has run. Never a measurement."""
+
+    def __init__(self, say: Callable[[str], None], every: float = 15.0, clock: Callable[[], float] = time.monotonic):
+        self.say, self.every, self.clock = say, every, clock
+        self.label, self.started, self.last = "", 0.0, 0.0
+
+    def start(self, label: str) -> None:
+        self.label, self.started = label, self.clock()
+        self.last = self.started
+
+    def chunk(self, event: dict[str, Any]) -> None:
+        now = self.clock()
+        if now - self.last >= self.every:
+            self.last = now
+            self.say(f"kokoro: {self.label}: {event['index'] + 1} chunk(s) done, {now - self.started:.0f} s in")
+
+
 class KokoroSession:
     def __init__(self, settings: Settings, make_device: Callable[[], Device], writer: ResultsWriter,
                  arm: str | None = None, log: RunLog | None = None):
         self.settings = settings
         self.arm = arm  # "baseline" / "candidate" in an interleaved A/B run, else None
         self.log = log if log is not None else RunLog()
+        self.progress: Progress | None = None  # set by the plugin where a terminal can show it
         self._make_device = make_device
         self.writer = writer
         self.device: Device | None = None
@@ -86,9 +107,11 @@ class KokoroSession:
         client = self.harness()
         try:
             self._switch_variant(client, case.variant)
+            if self.progress is not None:
+                self.progress.start(f"{case.id} round {round_index}{f' ({self.arm})' if self.arm else ''}")
             outcome = client.run(text=case.text, voice=case.voice, variant=case.variant, speed=self.settings.speed,
                                  warmup=self.settings.warmup, send_audio=True, round_index=round_index,
-                                 split=case.split)
+                                 split=case.split, on_chunk=self.progress.chunk if self.progress else None)
         except HarnessFault as error:
             self.replace_harness(f"{case.id} round {round_index}: {error}")  # a fresh one serves the remaining tests
             raise CaseFailed(f"{case.id} round {round_index}: {error}; a fresh harness takes the next test") from error
@@ -106,6 +129,8 @@ class KokoroSession:
         self.log.last = f"{case.id}{f' ({self.arm})' if self.arm else ''} round {round_index}"
         problems = self.check(result, outcome, case)
         problems += self.check_quality(result, outcome)  # the round stays in the results with its reasons
+        # Kept in the file, so a report can mark the round and leave it out of medians (docs/results.md).
+        result["broken_rules"] = list(problems)
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
@@ -135,7 +160,12 @@ class KokoroSession:
         self._discard()
 
     def _switch_variant(self, client: HarnessClient, variant: str) -> None:
-        """One variant in memory at a time, as the reference's run-all does: release the last before the next."""
+        """One variant in memory at a time, as the reference's run-all does: release the last before the next. A
+        variant the harness does not have (its hello lists what it has) is refused by the run itself: the loaded one
+        stays, so an unavailable case interleaved between two others costs them no reload."""
+        offered = client.hello.get("variants")
+        if isinstance(offered, list) and variant not in offered:
+            return
         if self._loaded_variant not in (None, variant):
             client.unload(self._loaded_variant)
         self._loaded_variant = variant

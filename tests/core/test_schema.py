@@ -3,9 +3,11 @@ import json
 import pytest
 
 from pytest_kokoro.core.schema import (
+    CONDITION_KEYS,
     HARNESS_EXTRA_KEYS,
     REFERENCE_KEYS,
     ResultsFileError,
+    gate_exclusions,
     load_results_file,
     results_json_schema,
     validate_result,
@@ -19,6 +21,14 @@ DONE = next(e for e in load_spec("protocol_examples.json")["events"] if e["type"
 def test_key_lists_match_the_shared_spec():
     assert list(REFERENCE_KEYS) == [k["name"] for k in KEYS["reference_keys"]]
     assert list(HARNESS_EXTRA_KEYS) == [k["name"] for k in KEYS["harness_extra_keys"]]
+    assert list(CONDITION_KEYS) == [k["name"] for k in KEYS["condition_keys"]]
+
+
+def test_a_flagged_round_says_why_it_is_left_out_of_gates():
+    assert gate_exclusions({"excluded_from_gates": ["debug_build", "low_power_mode"]}) == ["debug_build",
+                                                                                         "low_power_mode"]
+    assert gate_exclusions({"excluded_from_gates": []}) == []
+    assert gate_exclusions({}) == [], "the host harness writes no condition keys: its rounds gate"
 
 
 def test_reference_results_validate_as_they_are(reference_fixture):

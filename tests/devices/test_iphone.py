@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,8 +101,8 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
     Each ``fail_*`` raises the given pymobiledevice3 exception where the real service would."""
 
     def __init__(self, facts: DeviceFacts | None = None, app: AppInfo | None = AppInfo("1", "0.1.0"),
-                 failures: dict[str, Exception] | None = None):
-        super().__init__()
+                 failures: dict[str, Exception] | None = None, usbmux_address: str | None = None):
+        super().__init__(usbmux_address)
         self.facts = facts
         self.app = app
         self.failures = failures or {}
@@ -111,6 +112,7 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
         self.on_launch = None
         self.phone_files: dict[str, bytes] = {}
         self.facts_asked: list[tuple[str, bool]] = []
+        self.bundle_ids: set[str] = set()  # every bundle id a service was asked about
 
     def _maybe_fail(self, what: str) -> None:
         if what in self.failures:
@@ -123,6 +125,7 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
 
     def installed_app(self, udid, bundle_id):
         self._maybe_fail("installed_app")
+        self.bundle_ids.add(bundle_id)
         return self.app
 
     def install(self, udid, package):
@@ -132,6 +135,7 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
 
     def launch(self, udid, ios_major, bundle_id, arguments):
         self._maybe_fail("launch")
+        self.bundle_ids.add(bundle_id)
         self.launched.append(arguments)
         if self.on_launch:
             self.on_launch()
@@ -143,6 +147,7 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
 
     def list_results(self, udid, bundle_id):
         self._maybe_fail("list_results")
+        self.bundle_ids.add(bundle_id)
         return list(self.phone_files)
 
     def pull_result(self, udid, bundle_id, name):
@@ -214,8 +219,9 @@ PREFLIGHT = [
      errors.DiskImageNotMountedError, "refused to start com.apple.instruments.remoteserver: InvalidService.*mounter auto-mount"),
     (dict(failures={"installed_app": pmd.StartServiceError("com.apple.mobile.installation_proxy", "ServiceProhibited")}),
      errors.ServiceRefusedError, "refused to start installation_proxy .* while looking up the harness app \\(ServiceProhibited\\)"),
+    # sudo does not see a virtualenv's PATH: the command names this Python.
     (dict(failures={"launch": pmd.TunneldConnectionError()}), errors.TunnelRequiredError,
-     "sudo pymobiledevice3 remote tunneld"),
+     re.escape(f"sudo {sys.executable} -m pymobiledevice3 remote tunneld")),
     # iOS 17+ over RSD: the DVT service missing or no image mounted is the developer disk image, not a tunnel.
     (dict(failures={"launch": pmd.InvalidServiceError("The device does not offer the com.apple.instruments.dtservicehub "
                                                       "service.", UDID_A, "17.5")}),
@@ -229,7 +235,9 @@ PREFLIGHT = [
                                     "invalid code signature, inadequate entitlements or its profile has not been "
                                     "explicitly trusted by the user\")."}))}),
      errors.LaunchFailedError, "refused launching the harness app: The request to open .* failed.; The request was "
-                               "denied .*explicitly trusted by the user.*FBSOpenApplicationServiceErrorDomain code 1"),
+                               "denied .*explicitly trusted by the user.*FBSOpenApplicationServiceErrorDomain code 1"
+                               ".*Trust\\), or its provisioning profile expired: a free Personal Team's apps stop "
+                               "launching 7 days after the build"),
     (dict(failures={"launch": DTXProtocolError("Expected NSError in ERROR reply for launch on channel 1, got None")}),
      errors.LaunchFailedError, "instruments connection .* broke while launching the harness app"),
     (dict(failures={"launch": pmd.RSDRequiredError(UDID_A, "17.5")}), errors.TunnelRequiredError, "iOS 17"),
@@ -258,12 +266,15 @@ def test_iphone_install_failure_is_explained(usbmuxd, services, tmp_path):
         device(phone, tmp_path, app=app).start(5)
 
 
-def make_app(tmp_path: Path, build: str, short: str = "0.1.0", ipa: bool = False) -> Path:
+def make_app(tmp_path: Path, build: str, short: str = "0.1.0", ipa: bool = False, build_id: str | None = None,
+             bundle_id: str = errors.DEFAULT_BUNDLE_ID) -> Path:
     import plistlib
     import zipfile
 
-    info = plistlib.dumps({"CFBundleIdentifier": iphone.BUNDLE_ID, "CFBundleVersion": build,
-                           "CFBundleShortVersionString": short})
+    info = {"CFBundleIdentifier": bundle_id, "CFBundleVersion": build, "CFBundleShortVersionString": short}
+    if build_id is not None:
+        info[iphone.BUILD_ID_KEY] = build_id
+    info = plistlib.dumps(info)
     if ipa:
         path = tmp_path / "KokoroBench.ipa"
         with zipfile.ZipFile(path, "w") as archive:
@@ -278,8 +289,11 @@ def make_app(tmp_path: Path, build: str, short: str = "0.1.0", ipa: bool = False
 # -- install, launch, connect, stop, pull -------------------------------------------------------------------------
 @pytest.mark.parametrize("installed, ipa, expect_install", [
     (None, True, True),  # missing
-    (AppInfo("1", "0.1.0"), False, True),  # outdated build
-    (AppInfo("2", "0.1.0"), True, False),  # the same build: left alone
+    (AppInfo("1", "0.1.0", "20261205T1000Z-a"), False, True),  # outdated build
+    # Rebuilt: XcodeGen writes the same versions every time, only the stamped build id differs.
+    (AppInfo("2", "0.1.0", "20261205T1000Z-a"), False, True),
+    (AppInfo("2", "0.1.0", None), True, True),  # installed before build ids existed
+    (AppInfo("2", "0.1.0", "20261205T1100Z-b"), True, False),  # the same build: left alone
 ])
 def test_iphone_installs_launches_and_stops(usbmuxd, services, swift_harness, tmp_path, installed, ipa,
                                              expect_install):
@@ -288,7 +302,7 @@ def test_iphone_installs_launches_and_stops(usbmuxd, services, swift_harness, tm
     phone = services(app=installed)
     # The app only starts listening when launched: connect() must retry through ConnectionFailedError.
     phone.on_launch = lambda: swift_harness(port)
-    app = make_app(tmp_path, "2", ipa=ipa)
+    app = make_app(tmp_path, "2", ipa=ipa, build_id="20261205T1100Z-b")
     iphone_device = device(phone, tmp_path, app=app)
     client = iphone_device.start(10)
     assert client.hello["protocol"] == 1
@@ -298,7 +312,9 @@ def test_iphone_installs_launches_and_stops(usbmuxd, services, swift_harness, tm
     assert outcome.result["device_udid"] == UDID_A and outcome.result["product_type"] == "iPhone16,1"
     client.shutdown()
     iphone_device.stop()
-    assert phone.killed == [4242]
+    # The app said bye and exits by itself: nothing to kill, no tunnel opened, no note about certificates.
+    assert phone.killed == []
+    assert not any("could not stop" in note for note in iphone_device.notes), iphone_device.notes
 
 
 def test_iphone_manual_launch_times_out_with_the_fix(usbmuxd, services, tmp_path):
@@ -492,7 +508,7 @@ def userspace_tunnel_raises(monkeypatch, error: BaseException) -> list[str]:
 @pytest.mark.parametrize("error, error_type, message", [
     (pmd.UserspaceTunnelUnavailableError("No-root userspace tunnel unavailable: the device exposes no CoreDeviceProxy "
                                          "lockdown service (needs iOS 17.4+)"),
-     errors.TunnelRequiredError, "sudo pymobiledevice3 remote tunneld"),
+     errors.TunnelRequiredError, re.escape(f"sudo {sys.executable} -m pymobiledevice3 remote tunneld")),
     (ConnectionResetError(104, "Connection reset by peer"), errors.TunnelRequiredError, "remote tunneld"),
     # lockdown.py:929: a locked phone answers PasswordProtected -> PasswordRequiredError
     (pmd.PasswordRequiredError("The device is protected with a passcode. Unlock it and try again."),
@@ -573,11 +589,12 @@ def test_iphone_kill_refused_is_a_note_with_the_phones_reason(usbmuxd, services,
         "NSLocalizedDescription": "No such process"}))})
     phone.on_launch = lambda: swift_harness(port)
     iphone_device = device(phone, tmp_path)
-    client = iphone_device.start(10)
-    client.shutdown()
-    iphone_device.stop()
-    assert any("could not stop the app (pid 4242)" in n and "No such process (NSPOSIXErrorDomain code 3)" in n
-               for n in iphone_device.notes), iphone_device.notes
+    iphone_device.start(10)
+    iphone_device.stop()  # no `shutdown`, no `bye`: the app may still run, so it is killed
+    assert phone.killed == [] and any(
+        "could not stop the app (pid 4242): No such process (NSPOSIXErrorDomain code 3)" in n
+        for n in iphone_device.notes), iphone_device.notes
+    assert not any("certificate" in n or "tunneld" in n for n in iphone_device.notes), "not a signing problem"
 
 
 # -- every call to the phone is bounded ----------------------------------------------------------------------------
@@ -747,3 +764,260 @@ def test_iphone_installing_an_app_folder_draws_no_progress_bar(tmp_path, monkeyp
     assert sent and sent[0][0] == "Install" and sent[0][1].startswith(installation_proxy.TEMP_REMOTE_BASEDIR)
     assert sent[0][2] == b"PK", "a .app folder is sent as an .ipa (zip)"
     assert bars == [], "pymobiledevice3's progress bar was drawn"
+
+
+# -- your own bundle id -------------------------------------------------------------------------------------------
+def test_iphone_the_bundle_id_comes_from_the_package_you_built(usbmuxd, services, swift_harness, tmp_path):
+    port = free_port()
+    usbmuxd(FakePhone(UDID_A, {APP_PORT: port}))
+    phone = services(app=None)
+    phone.on_launch = lambda: swift_harness(port)
+    app = make_app(tmp_path, "1", build_id="b1", bundle_id="com.example.mine.KokoroBench")
+    iphone_device = device(phone, tmp_path, app=app)
+    iphone_device.start(10).shutdown()
+    iphone_device.stop()
+    assert phone.bundle_ids == {"com.example.mine.KokoroBench"}, "install check, launch and results pull all use it"
+
+
+def test_iphone_a_bundle_id_option_that_disagrees_with_the_package_says_which(usbmuxd, services, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    app = make_app(tmp_path, "1", build_id="b1", bundle_id="com.example.mine.KokoroBench")
+    with pytest.raises(errors.IPhoneError, match="is com.example.mine.KokoroBench, but --kokoro-bundle-id is "
+                                                 "org.other.KokoroBench"):
+        device(services(), tmp_path, app=app, bundle_id="org.other.KokoroBench").start(5)
+
+
+def test_iphone_not_installed_names_the_bundle_id_it_looked_for(usbmuxd, services, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    phone = services(app=None)
+    with pytest.raises(errors.AppNotInstalledOnPhoneError, match="com.example.mine.KokoroBench is not installed.*"
+                                                                 "--kokoro-bundle-id"):
+        device(phone, tmp_path, bundle_id="com.example.mine.KokoroBench").start(5)
+    assert phone.bundle_ids == {"com.example.mine.KokoroBench"}
+
+
+def test_iphone_without_the_iphone_extra_says_how_to_install_it(monkeypatch, tmp_path):
+    from pytest_kokoro.devices.base import DeviceSettings
+    from pytest_kokoro.devices.registry import parse_device
+
+    monkeypatch.setitem(sys.modules, "pymobiledevice3", None)  # what `import` sees when it is not installed
+    with pytest.raises(errors.IPhoneExtraMissingError, match=r"pip install 'pytest-kokoro\[iphone\]'"):
+        iphone.iphone_device(parse_device("iphone"), DeviceSettings(tmp_path), iphone.IPhoneRun())
+
+
+# -- phones on other Macs: iphone:UDID@HOST:PORT ----------------------------------------------------------------------
+@pytest.mark.parametrize("text, target", [
+    (UDID_A, (UDID_A, None)),
+    (f"{UDID_A}@127.0.0.2:27015", (UDID_A, "127.0.0.2:27015")),
+    (f"{UDID_A}@mac-mini.local:1", (UDID_A, "mac-mini.local:1")),
+])
+def test_iphone_targets_parse(text, target):
+    from pytest_kokoro.devices.iphone.targets import parse_target
+
+    parsed = parse_target(text)
+    assert (parsed.udid, parsed.usbmux_address) == target
+    assert str(parsed) == text
+
+
+@pytest.mark.parametrize("text, message", [
+    (f"{UDID_A}@127.0.0.2", "as HOST:PORT with a port from 1 to 65535"),
+    (f"{UDID_A}@127.0.0.2:0", "a port from 1 to 65535"),
+    (f"{UDID_A}@:27015", "as HOST:PORT"),
+    (f"{UDID_A}@[::1]:27015", "is not a host name or IPv4 address"),
+    ("@127.0.0.2:27015", "does not start with a phone's UDID"),
+])
+def test_iphone_bad_targets_say_the_form(text, message):
+    from pytest_kokoro.devices.iphone.targets import parse_target
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_target(text)
+
+
+def test_iphone_two_phones_on_two_macs_two_workers(pytester, monkeypatch, swift_harness):
+    """Two usbmuxd stand-ins on loopback addresses other than 127.0.0.1, one phone each, driven from one pytest run
+    with -n 2; USBMUXD_SOCKET_ADDRESS points at nothing, so only the addresses in --kokoro-device can work."""
+    first, second = swift_harness(), swift_harness()
+    monkeypatch.setenv("USBMUXD_SOCKET_ADDRESS", f"127.0.0.1:{free_port()}")
+    with UsbmuxdStandIn([FakePhone(UDID_A, {APP_PORT: first.port})], host="127.0.0.2") as mac_a, \
+            UsbmuxdStandIn([FakePhone(UDID_B, {APP_PORT: second.port})], host="127.0.0.3") as mac_b:
+        target = f"iphone:{UDID_A}@{mac_a.socket_address},{UDID_B}@{mac_b.socket_address}"
+        outcome = run_benchmarks(pytester, f"--kokoro-device={target}", "--kokoro-launch=manual", "-n", "2",
+                                 "--kokoro-voices", "af_heart,am_onyx,jf_alpha", "--kokoro-variants", "4bit,8bit")
+        assert "Connect" in mac_a.requests and "Connect" in mac_b.requests
+    outcome.assert_outcomes(passed=6)
+    _, results = results_of(pytester)
+    assert len(results) == 12
+    assert {r["device_udid"] for r in results} == {UDID_A, UDID_B}
+
+
+# -- weights onto the phone without Xcode: --kokoro-push-weights ------------------------------------------------------
+class SimulatedAfc:
+    """A SIMULATED app Documents over AFC: the AfcService methods push_tree uses, raising what pymobiledevice3 11.45
+    raises (stat on a missing path: AfcFileNotFoundError, afc.py stat). ``corrupt`` flips the first byte written to a
+    file whose path ends with it (a bad cable, a full phone)."""
+
+    def __init__(self, corrupt: str | None = None):
+        self.files: dict[str, bytearray] = {}
+        self.dirs: set[str] = set()
+        self.handles: dict[int, str] = {}
+        self.positions: dict[int, int] = {}
+        self.writes: list[str] = []
+        self.corrupt = corrupt
+
+    async def exists(self, path):
+        return path in self.files or path in self.dirs
+
+    async def stat(self, path):
+        if path not in self.files:
+            raise pmd.AfcFileNotFoundError(f"No such file on the device: {path}", 8, path)
+        return {"st_size": len(self.files[path]), "st_ifmt": "S_IFREG"}
+
+    async def makedirs(self, path):
+        self.dirs.add(path)
+
+    async def fopen(self, path, mode="r"):
+        if mode == "w":
+            self.files[path] = bytearray()
+            self.writes.append(path)
+        elif path not in self.files:
+            raise pmd.AfcFileNotFoundError(f"No such file on the device: {path}", 8, path)
+        handle = len(self.handles) + 1
+        self.handles[handle] = path
+        self.positions[handle] = 0
+        return handle
+
+    async def fwrite(self, handle, data):
+        path = self.handles[handle]
+        if self.corrupt and path.endswith(self.corrupt) and not self.files[path]:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        self.files[path] += data
+
+    async def fread(self, handle, size):
+        path, start = self.handles[handle], self.positions[handle]
+        self.positions[handle] = start + size
+        return bytes(self.files[path][start:start + size])
+
+    async def fclose(self, handle):
+        self.handles.pop(handle)
+
+    async def get_file_contents(self, path):
+        return bytes(self.files[path])
+
+    async def set_file_contents(self, path, data):
+        self.files[path] = bytearray(data)
+
+
+class PushingPhone(SimulatedPhoneServices):
+    """SIMULATED lockdown; the REAL push_weights/push_tree over a SIMULATED house_arrest AFC."""
+
+    push_weights = Pymobiledevice3Services.push_weights
+
+    def __init__(self, afc: SimulatedAfc, **kwargs):
+        super().__init__(**kwargs)
+        self.afc = afc
+        self.vended: list[str] = []
+
+    async def _house_arrest(self, udid, bundle_id, action):
+        self.vended.append(bundle_id)
+        return await action(self.afc)
+
+
+def weights_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "weights"
+    model = folder / "models" / "Kokoro-82M-4bit"
+    (model / "voices").mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "kokoro-v1_0.safetensors").write_bytes(bytes(range(256)) * 40_000)  # 10 MB: more than one AFC chunk
+    (model / "voices" / "af_heart.safetensors").write_bytes(b"voice")
+    (model / ".cache").mkdir()
+    (model / ".cache" / "lock").write_text("huggingface-cli's own")
+    g2p = folder / "huggingface" / "hub" / "mlx-audio" / "beshkenadze_kitten-tts-g2p"
+    g2p.mkdir(parents=True)
+    for name in ("us_bart.safetensors", "us_bart_config.json", "us_gold.json", "us_silver.json"):
+        (g2p / name).write_text("{}")
+    return folder
+
+
+def test_iphone_push_weights_copies_checks_and_skips_what_is_there(usbmuxd, swift_harness, tmp_path):
+    harness = swift_harness()
+    usbmuxd(FakePhone(UDID_A, {APP_PORT: harness.port}))
+    afc = SimulatedAfc()
+    folder = weights_folder(tmp_path)
+    notes = []
+    for _ in range(2):  # two pytest runs
+        phone = PushingPhone(afc)
+        try:
+            iphone_device = device(phone, tmp_path, launch="manual", weights=folder, bundle_id="com.example.KB")
+            iphone_device.start(10)
+            iphone_device.stop()  # no shutdown: the (manually started) app keeps serving the next run
+        finally:
+            phone.close()
+        assert phone.vended and set(phone.vended) == {"com.example.KB"}
+        notes.append([n for n in iphone_device.notes if "weights:" in n])
+    model = "/Documents/models/Kokoro-82M-4bit"
+    assert afc.files[f"{model}/kokoro-v1_0.safetensors"] == (folder / "models/Kokoro-82M-4bit/kokoro-v1_0.safetensors"
+                                                             ).read_bytes()
+    assert f"{model}/.cache/lock" not in afc.files
+    assert "/Documents/huggingface/hub/mlx-audio/beshkenadze_kitten-tts-g2p/us_gold.json" in afc.files
+    assert len(afc.writes) == 7, "the second run copied nothing"
+    assert len(notes[0]) == 1 and "7 file(s) copied (10.2 MB, sha256 checked on the phone), 0 already there" in notes[0][0]
+    assert len(notes[1]) == 1 and "0 file(s) copied (0.0 MB, sha256 checked on the phone), 7 already there" in notes[1][0]
+
+
+def test_iphone_push_weights_a_copy_that_differs_on_the_phone_stops_the_run(usbmuxd, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    phone = PushingPhone(SimulatedAfc(corrupt="kokoro-v1_0.safetensors"))
+    try:
+        with pytest.raises(iphone.WeightsPushError, match="kokoro-v1_0.safetensors on the phone differs from .* "
+                                                          "sha256 mismatch.*iPhone Storage"):
+            device(phone, tmp_path, launch="manual", weights=weights_folder(tmp_path)).start(5)
+    finally:
+        phone.close()
+
+
+def test_iphone_push_weights_names_the_layout_it_wants(usbmuxd, services, tmp_path):
+    usbmuxd(FakePhone(UDID_A))
+    phone = PushingPhone(SimulatedAfc())
+    (tmp_path / "Kokoro-82M-4bit").mkdir()
+    try:
+        with pytest.raises(iphone.WeightsPushError, match="no models/ or huggingface/ folder in it"):
+            device(phone, tmp_path, launch="manual", weights=tmp_path).start(5)
+    finally:
+        phone.close()
+
+
+def test_iphone_the_tunnel_to_a_phone_on_another_mac_goes_through_that_macs_usbmuxd(usbmuxd, tmp_path, monkeypatch,
+                                                                                    no_tunneld):
+    """PreferredRsdTunnel takes no usbmux address: while it opens, USBMUXD_SOCKET_ADDRESS names the phone's usbmuxd."""
+    from pymobiledevice3.remote.userspace_tunnel import UserspaceRsdTunnel
+
+    seen: list[str | None] = []
+
+    async def fail(self):
+        import os
+
+        seen.append(os.environ.get("USBMUXD_SOCKET_ADDRESS"))
+        raise pmd.UserspaceTunnelUnavailableError("SIMULATED: no CoreDeviceProxy")
+
+    monkeypatch.setattr(UserspaceRsdTunnel, "aopen", fail)
+    local = usbmuxd()
+    with UsbmuxdStandIn([FakePhone(UDID_A)], host="127.0.0.2") as mac:
+        phone = RealLaunch(usbmux_address=mac.socket_address)
+        try:
+            with pytest.raises(errors.TunnelRequiredError):
+                device(phone, tmp_path, spec=f"iphone:{UDID_A}@{mac.socket_address}").start(5)
+        finally:
+            phone.close()
+    assert seen == [mac.socket_address]
+    import os
+
+    assert os.environ["USBMUXD_SOCKET_ADDRESS"] == local.socket_address, "restored afterwards"
+
+
+def test_iphone_rounds_left_out_of_gates_are_counted_in_the_summary():
+    rounds = [{"excluded_from_gates": ["debug_build", "low_power_mode"]}, {"excluded_from_gates": ["debug_build"]},
+              {"excluded_from_gates": []}]
+    note = iphone.exclusion_note(UDID_A, rounds)
+    assert note == (f"iphone {UDID_A}: 2 of 3 rounds are kept in the results but left out of gates and baselines "
+                    "(debug_build: 2, low_power_mode: 1). Build the app Release (docs/iphone.md, step 3).")
+    assert iphone.exclusion_note(UDID_A, rounds[2:]) is None

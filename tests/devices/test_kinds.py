@@ -27,7 +27,8 @@ def test_specs(text, spec):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("android", "unknown device 'android': use host, swift, iphone or iphone:UDID[,UDID...]"),
+    ("android", "unknown device 'android': use host, swift, iphone or iphone:UDID[@HOST:PORT][,UDID[@HOST:PORT]...]"),
+    ("iphone:abc@nohost", "after @ comes the usbmuxd of the Mac"),
     ("host:x", "host takes no targets, got host:x"),
 ])
 def test_bad_specs_say_what_to_use(text, message):

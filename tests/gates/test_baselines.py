@@ -145,7 +145,9 @@ def test_missing_named_baseline_in_an_empty_store(store):
 
 def test_missing_named_baseline_mentions_the_same_name_on_other_setups(store):
     store.save("main", IPHONE, CASES)
-    with pytest.raises(BaselineNotFoundError, match=r"'main' exists for other setups \(iPhone15,2 iOS 18.1\)"):
+    with pytest.raises(BaselineNotFoundError, match=r"'main' exists for other setups, which are not comparable \(iPhone15,2 iOS 18.1: device_model: "
+                                                        r"'iPhone15,2' vs 'x86_64'.*record it for this one with "
+                                                        r"--kokoro-save-baseline main"):
         store.load("main", LINUX)
 
 

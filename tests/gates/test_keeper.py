@@ -138,8 +138,8 @@ def test_verdict_messages_name_the_question_and_the_level(tmp_path):
     first = [compare_unpaired("rtf", base, slow, 0.10), compare_unpaired("ttfa", base, base, 0.15)]
     assert first[0].test == UNPAIRED_TEST
     rtf, ttfa = gate.decide("case", first, first)
-    assert rtf.message.startswith("rtf regressed: median 1.3 vs baseline 1 (×1.30, +29.9%): more than 10% slower, "
+    assert rtf.message.startswith("rtf regressed: median 1.3 vs baseline 1 (ratio of the medians ×1.30, +29.9%): more than 10% slower, "
                                   "Mann-Whitney p=0.0011 < 0.005 (alpha 0.01, Holm over 2 verdicts); both "
                                   "measurements: p=0.0011 and 0.0011")  # 1 / C(12, 6)
-    assert ttfa.message.startswith("ttfa unchanged: median 1 vs baseline 1 (×1.00, +0.0%): not shown to be more "
+    assert ttfa.message.startswith("ttfa unchanged: median 1 vs baseline 1 (ratio of the medians ×1.00, +0.0%): not shown to be more "
                                    "than 15% slower (Mann-Whitney p=")

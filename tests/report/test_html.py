@@ -41,9 +41,16 @@ def test_the_page_holds_every_section_for_every_case(page):
     assert html.count('class="comparison-figure"') == len({(r["text"], r["voice"]) for r in rounds})
     assert html.count('class="timeline-figure"') == len(cases)
     assert 'class="trend-figure"' in html
-    # The older file's round (no playback keys) counts among the sentences case's rounds: 3 + 1.
-    row = summary.split("<td>int8-jf_alpha-default</td>", 1)[1].split("</tr>", 1)[0]
-    assert "<td>4</td>" in row
+
+
+def test_rounds_of_different_runs_are_never_pooled(page):
+    # Both files hold the host's int8-jf_alpha-default case (1 round, then 3): two rows, each named by its run,
+    # never one row of 4 rounds.
+    summary = page.read_text().split('id="summary-table"', 1)[1].split("</table>", 1)[0]
+    rows = [row for row in summary.split("<tr")[1:] if "<td>int8-jf_alpha-default</td>" in row]
+    assert len(rows) == 2, rows
+    assert "host · run 2026-11-24 12:00:00" in rows[0] and "<td>1<" in rows[0]
+    assert "host · run 2026-11-25 16:45:28" in rows[1] and "<td>3<" in rows[1]
 
 
 def test_a_file_from_before_the_playback_keys_loads_and_says_what_it_lacks(tmp_path):
@@ -52,7 +59,11 @@ def test_a_file_from_before_the_playback_keys_loads_and_says_what_it_lacks(tmp_p
     assert done.returncode == 0, done.stderr
     html = out.read_text()
     assert "no round with chunk_samples" in html and 'class="timeline-figure"' not in html
-    assert 'id="summary-table"' in html and 'class="comparison-figure"' in html
+    # One round of one variant on one device: the table, not a page-wide figure of one bar.
+    assert 'id="summary-table"' in html and 'class="comparison-table"' in html
+    assert 'class="comparison-figure"' not in html and 'class="note single-bar"' in html
+    # One variant on one device: the summary opens the page, no comparison comes before it.
+    assert html.index('id="summary"') < html.index('id="comparison"')
 
 
 def test_the_page_is_self_contained(page):

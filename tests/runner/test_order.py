@@ -79,3 +79,16 @@ def test_the_results_file_shows_the_order_rounds_ran_in(pytester, order):
     assert {r["order"] for r in rows} == {order}
     assert rows[0]["previous_round"] is None
     assert all(r["previous_round"] == f"{p['case']} round {p['round']}" for p, r in zip(rows, rows[1:]))
+
+
+def test_a_long_round_says_how_it_goes_at_most_every_so_often():
+    from pytest_kokoro.runner.session import Progress
+
+    said, now = [], [0.0]
+    progress = Progress(said.append, every=15.0, clock=lambda: now[0])
+    progress.start("int8-jf_alpha-long round 0")
+    for index, t in enumerate([5.0, 14.0, 16.0, 20.0, 40.0]):
+        now[0] = t
+        progress.chunk({"index": index})
+    assert said == ["kokoro: int8-jf_alpha-long round 0: 3 chunk(s) done, 16 s in",
+                    "kokoro: int8-jf_alpha-long round 0: 5 chunk(s) done, 40 s in"]

@@ -1,6 +1,6 @@
 """A SIMULATED harness for fault tests: the real Harness loop over the scripted engine, misbehaving on cue.
 
-python tests/faulty_harness.py --fault crash|hang|garbage|close --on-run N  (the Nth run request, 1-based,
+python tests/faulty_harness.py --fault crash|hang|garbage|close|silent --on-run N  (the Nth run request, 1-based,
 misbehaves after its first chunk; with --state FILE, only the first process to get there does, so a fresh
 harness started after the fault behaves).
 """
@@ -22,7 +22,7 @@ from tests.support.scripted_engine import ScriptedEngine  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--fault", choices=["crash", "hang", "garbage", "close", "none"], default="none")
+    parser.add_argument("--fault", choices=["crash", "hang", "garbage", "close", "silent", "none"], default="none")
     parser.add_argument("--on-run", type=int, default=1)
     parser.add_argument("--state", help="a file that marks the fault as spent")
     parser.add_argument("--fault-sequence", help="crash,hang,...: each new process takes the next fault; with --state")
@@ -54,7 +54,8 @@ def main() -> int:
                 os.close(1)  # the stream ends, the process lives on
                 time.sleep(3600)
 
-    harness = Harness(ScriptedEngine(), emit)
+    # "silent": every run's audio is zeros, a round that breaks the never-bad-audio rule (docs/results.md).
+    harness = Harness(ScriptedEngine(silent=args.fault == "silent"), emit)
     for line in read_lines(sys.stdin.buffer):
         if b'"run"' in line:
             runs += 1

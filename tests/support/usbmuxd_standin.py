@@ -46,9 +46,11 @@ class FakePhone:
 class UsbmuxdStandIn:
     """The SIMULATED usbmuxd, served from an asyncio loop in a daemon thread. Use as a context manager."""
 
-    def __init__(self, phones: list[FakePhone]):
+    def __init__(self, phones: list[FakePhone], host: str = "127.0.0.1"):
+        # Any loopback address (127.0.0.2, ...): a "remote" usbmuxd of another Mac, for iphone:UDID@HOST:PORT.
         self.phones = phones
-        self.address: tuple[str, int] = ("127.0.0.1", 0)
+        self.host = host
+        self.address: tuple[str, int] = (host, 0)
         self.requests: list[str] = []  # MessageTypes received, for tests that want to see the traffic
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
@@ -58,7 +60,7 @@ class UsbmuxdStandIn:
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> UsbmuxdStandIn:
         self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop)
+        future = asyncio.run_coroutine_threadsafe(asyncio.start_server(self._serve, self.host, 0), self._loop)
         self._server = future.result(10)
         self.address = self._server.sockets[0].getsockname()[:2]
         return self

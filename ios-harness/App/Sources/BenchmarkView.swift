@@ -28,6 +28,8 @@ struct BenchmarkView: View {
                         ForEach(bench.variants, id: \.self) { Text($0) }
                     }
                     Toggle("Warm-up (\"Hi.\") before the clock", isOn: $warmup)
+                    Toggle("Save a WAV per variant", isOn: $bench.saveWAVs)
+                    if let note = bench.partialVoicesNote { Text(note).font(.footnote) }
                 }
                 Section {
                     Button("Run") { bench.run(text: text, voice: voice, variant: variant, warmup: warmup, allVariants: false) }
@@ -39,8 +41,9 @@ struct BenchmarkView: View {
                 .disabled(bench.running || bench.servingPort != nil || bench.variants.isEmpty)
                 if bench.variants.isEmpty {
                     Section {
-                        Text("No model folders found. Copy Kokoro-82M-<variant> folders to Documents/models with "
-                            + "Finder or the Files app (ios-harness/README.md), then tap Refresh.")
+                        Text("No model folders found. Push them with pytest --kokoro-push-weights, or copy "
+                            + "Kokoro-82M-<variant> folders to Documents/models with Finder or the Files app "
+                            + "(docs/iphone.md), then tap Refresh.")
                         Button("Refresh") { bench.refreshModels() }
                     }
                 }
@@ -48,13 +51,18 @@ struct BenchmarkView: View {
                     ForEach(Array(bench.results.enumerated()), id: \.offset) { _, r in
                         VStack(alignment: .leading) {
                             Text("\(r.variant) · \(r.voice)\(r.cold ? " · cold" : "")").font(.headline)
-                            Text(String(format: "TTFA %.3f s · RTF %.3f · %.2f GiB · %d chunks",
-                                        r.timeToFirstAudio, r.realTimeFactor, r.peakMemoryGB, r.chunkCount))
+                            // %d is a 32-bit C int: a Swift Int goes in as text.
+                            Text(String(format: "TTFA %.3f s · RTF %.3f · %.2f GiB · ", r.timeToFirstAudio,
+                                        r.realTimeFactor, r.peakMemoryGB) + "\(r.chunkCount) chunks")
                                 .font(.caption.monospacedDigit())
+                            Text("per sentence: " + r.perSentenceInference.map { String(format: "%.3f", $0) }
+                                .joined(separator: " · ") + " s")
+                                .font(.caption2.monospacedDigit()).foregroundStyle(.secondary)
                         }
                     }
-                    if let file = bench.lastResultsFile { ShareLink("Share results JSON", item: file) }
-                    if let wav = bench.lastWAV { ShareLink("Share WAV", item: wav) }
+                    if !bench.lastRunFiles.isEmpty {
+                        ShareLink("Share this run's files (\(bench.lastRunFiles.count))", items: bench.lastRunFiles)
+                    }
                 }
             }
             .navigationTitle("Kokoro Bench")

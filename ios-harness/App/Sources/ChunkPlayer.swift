@@ -52,6 +52,25 @@ final class ChunkPlayer: PlayedChunkStarts {
         return t1
     }
 
+    /// Before T1 (BenchmarkRunner calls it after the warm-up): the audio session and the engine start here, not on
+    /// the first chunk, where starting them would fall inside the first timed round's chunk handler.
+    func prepareForTimedRun() {
+        guard enabled else { return }
+        do {
+            try startIfNeeded()
+        } catch {
+            NSLog("KokoroBench: playback off: %@", "\(error)")
+            enabled = false
+        }
+    }
+
+    private func startIfNeeded() throws {
+        if !engine.isRunning {
+            try AVAudioSession.sharedInstance().setCategory(.playback)
+            try engine.start()
+        }
+    }
+
     func enqueue(_ samples: [Float], chunk: ChunkEvent? = nil, t1: UInt64 = 0) {
         guard enabled, let format, !samples.isEmpty,
               let buffer = AVAudioPCMBuffer(pcmFormat: format, frameCapacity: AVAudioFrameCount(samples.count)),
@@ -61,10 +80,7 @@ final class ChunkPlayer: PlayedChunkStarts {
             if let base = src.baseAddress { channel.update(from: base, count: samples.count) }
         }
         do {
-            if !engine.isRunning {
-                try AVAudioSession.sharedInstance().setCategory(.playback)
-                try engine.start()
-            }
+            try startIfNeeded()  // already running after prepareForTimedRun(); only a restart lands here
             if let chunk {
                 state.lock()
                 let generation = self.generation

@@ -28,10 +28,10 @@ enum AppFolders {
             ?? URL(fileURLWithPath: NSTemporaryDirectory())
     }
 
+    /// Documents/models only: nothing is bundled (docs/iphone.md "The weights": pushed with --kokoro-push-weights
+    /// or copied with Finder / Files).
     static var models: ModelFolders {
-        var roots = [documents.appendingPathComponent("models")]
-        if let bundled = Bundle.main.resourceURL?.appendingPathComponent("Models") { roots.append(bundled) }
-        return ModelFolders(roots: roots, userPath: "Documents/models")
+        ModelFolders(roots: [documents.appendingPathComponent("models")], userPath: "Documents/models")
     }
 
     /// mlx-audio-swift keeps its G2P data under the Hugging Face cache (ModelUtils.swift:77-80), which is
@@ -65,8 +65,10 @@ final class BenchController: ObservableObject {
     @Published var status = "Idle"
     @Published var running = false
     @Published var servingPort: UInt16?
-    @Published var lastResultsFile: URL?
-    @Published var lastWAV: URL?
+    /// The last run's files (its results JSON and one WAV per variant), shared together.
+    @Published var lastRunFiles: [URL] = []
+    /// Write one WAV per run and variant (on by default; off saves space on long sessions).
+    @Published var saveWAVs = true
     @Published var variants: [String] = []
     @Published var voices: [String] = []
 
@@ -86,6 +88,16 @@ final class BenchController: ObservableObject {
         watchLifecycle()
     }
 
+    /// A voice that some variant folders have and others lack is not offered (ModelFolders.voices is the
+    /// intersection); say which, so the user knows what to copy.
+    var partialVoicesNote: String? {
+        let partial = AppFolders.models.partialVoices()
+        guard !partial.isEmpty else { return nil }
+        return "Not in every variant, so not offered: " + partial.keys.sorted().map {
+            "\($0) (missing in \(partial[$0]!.joined(separator: ", ")))"
+        }.joined(separator: "; ")
+    }
+
     /// Variants and voices as they are on disk now (the pickers; the harness asks the engine itself).
     func refreshModels() {
         let info = engine.info
@@ -94,22 +106,51 @@ final class BenchController: ObservableObject {
     }
 
     #if canImport(UIKit)
+    private var backgroundTask = UIBackgroundTaskIdentifier.invalid
+
     private func watchLifecycle() {
         let center = NotificationCenter.default
         let gate = self.gate
+        let deviceState = self.deviceState
+        deviceState.refreshBattery()
         // Not on willResignActive: pulling down Control Center resigns active without leaving the foreground, and
         // GPU work is still allowed then. Apple: finish GPU work before didEnterBackground returns ("Preparing your
-        // Metal app to run in the background"). The chunk in flight gets up to 5 s; the next fails `interrupted`.
+        // Metal app to run in the background"): the chunk in flight gets up to 4 s of the handler's time; the next
+        // fails `interrupted`. A background task keeps the process from being suspended until the harness has sent
+        // that error and written its results, so the host hears why and the app keeps serving when it comes back.
         observers.append(center.addObserver(forName: UIApplication.didEnterBackgroundNotification, object: nil,
-                                            queue: .main) { _ in
+                                            queue: .main) { [weak self] _ in
+            deviceState.setForeground(false)
+            self?.beginBackgroundTask()
             gate.close(because: "the app went to the background (the phone locked or another app came to the front)",
-                       waitingUpTo: 5)
+                       waitingUpTo: 4)
+            DispatchQueue.main.asyncAfter(deadline: .now() + 5) { self?.endBackgroundTask() }
         })
+        observers.append(center.addObserver(forName: UIApplication.willEnterForegroundNotification, object: nil,
+                                            queue: .main) { _ in deviceState.setForeground(true) })
         observers.append(center.addObserver(forName: UIApplication.didBecomeActiveNotification, object: nil,
                                             queue: .main) { [weak self] _ in
+            deviceState.setForeground(true)
+            deviceState.refreshBattery()
             gate.open()
+            self?.endBackgroundTask()
             self?.refreshModels()
         })
+        observers.append(center.addObserver(forName: UIDevice.batteryStateDidChangeNotification, object: nil,
+                                            queue: .main) { _ in deviceState.refreshBattery() })
+    }
+
+    private func beginBackgroundTask() {
+        guard backgroundTask == .invalid else { return }
+        backgroundTask = UIApplication.shared.beginBackgroundTask(withName: "kokoro.interrupted") { [weak self] in
+            self?.endBackgroundTask()
+        }
+    }
+
+    private func endBackgroundTask() {
+        guard backgroundTask != .invalid else { return }
+        UIApplication.shared.endBackgroundTask(backgroundTask)
+        backgroundTask = .invalid
     }
 
     private func keepScreenOn(_ on: Bool) {
@@ -139,6 +180,7 @@ final class BenchController: ObservableObject {
         keepScreenOn(true)
         let service = LoopbackService(listener: listener, runner: runner) { NSLog("KokoroBench: %@", $0) }
         service.configure = { [self] server, _ in
+            store.startConnection()  // one results file per host connection (a pytest run)
             server.onResult = { result in
                 self.store.append(result)
                 DispatchQueue.main.async { self.results.append(result) }
@@ -162,11 +204,13 @@ final class BenchController: ObservableObject {
                                  variant: variant, warmup: warmup)
         playback.reset()
         keepScreenOn(true)
+        let saveWAVs = self.saveWAVs
         queue.async { [self] in
-            let audio = AudioCollector()
+            // One collector per timed run: "Run All Variants" gives each variant its own WAV (RunAudio).
+            let audio = RunAudio()
             var newResults: [BenchmarkResult] = []
             let onChunk: ChunkHandler = { chunk, samples in
-                audio.append(samples)
+                audio.append(chunk, samples)
                 let t1 = self.playback.expect(chunk, samples: samples.count)
                 self.playbackQueue.async { self.playback.enqueue(samples, chunk: chunk, t1: t1) }
             }
@@ -181,12 +225,21 @@ final class BenchController: ObservableObject {
             } catch {
                 failure = error
             }
-            let file = newResults.isEmpty ? nil : try? store.writeRun(newResults)
-            let wav = newResults.isEmpty ? nil : try? store.writeWAV(audio, name: "\(variant)_\(voice)")
+            var files: [URL] = []
+            if !newResults.isEmpty, let file = try? store.writeRun(newResults) {
+                files.append(file)
+                if saveWAVs {
+                    for (result, collector) in audio.pairs(with: newResults) {
+                        if let wav = try? store.writeWAV(collector, resultsFile: file, variant: result.variant,
+                                                         voice: result.voice) {
+                            files.append(wav)
+                        }
+                    }
+                }
+            }
             DispatchQueue.main.async {
                 self.results.append(contentsOf: newResults)
-                if let file { self.lastResultsFile = file }
-                if let wav { self.lastWAV = wav }
+                if !files.isEmpty { self.lastRunFiles = files }
                 self.status = failure.map { "Error: \($0) (\(newResults.count) result(s) kept)" }
                     ?? "Done: \(newResults.count) result(s)"
                 self.running = false

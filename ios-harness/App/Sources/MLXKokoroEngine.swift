@@ -9,10 +9,10 @@ import MLXAudioTTS
 /// references below are at that revision, 4266f98). A thin adapter: the harness core owns splitting, timing and
 /// the protocol; this only loads and synthesizes.
 ///
-/// Variant folders and voices are looked up on every request (ModelFolders), first match wins, in
-///   Documents/models/Kokoro-82M-<variant>/   (copy them over with Finder or the Files app)
-///   <app bundle>/Models/Kokoro-82M-<variant>/ (bundled at build time)
-/// each holding config.json, kokoro-v1_0.safetensors and voices/<voice>.safetensors.
+/// Variant folders and voices are looked up on every request (ModelFolders), in
+///   Documents/models/Kokoro-82M-<variant>/   (pushed with `--kokoro-push-weights`, or copied with Finder / Files)
+/// each holding config.json, kokoro-v1_0.safetensors and voices/<voice>.safetensors. Nothing is bundled in the app:
+/// four variants would make every install hundreds of MB, and the weights change far less often than the code.
 final class MLXKokoroEngine: TTSEngine {
     static let descriptions = [
         "bf16": "Kokoro 82M (bfloat16 - Full Precision)",
@@ -34,11 +34,18 @@ final class MLXKokoroEngine: TTSEngine {
     /// Seconds this round spent preparing the text processor for its voice's language (0 when already prepared).
     private var prepareSeconds = 0.0
 
+    /// MLX's buffer cache limit, set once at start (MLXCachePolicy) and recorded on every round.
+    let cacheLimit: Int
+
     init(folders: ModelFolders, hubCache: URL, userHubPath: String, gate: InterruptionGate) {
         self.folders = folders
         self.hubCache = hubCache
         self.userHubPath = userHubPath
         self.gate = gate
+        // Without a limit MLX keeps every freed buffer (mlx-swift Memory.swift:251): peak_memory_gb would include
+        // buffers cached by earlier rounds, and long chunks come closer to the jetsam limit of a 6 GB phone.
+        cacheLimit = MLXCachePolicy.cacheLimitBytes(physicalMemory: ProcessInfo.processInfo.physicalMemory)
+        Memory.cacheLimit = cacheLimit
     }
 
     /// Read from disk each time it is asked for (hello, every run): a folder copied in while the app runs counts.
@@ -110,21 +117,28 @@ final class MLXKokoroEngine: TTSEngine {
         guard let model else { throw HarnessError(.engineError, "no variant loaded") }
         return try gate.run {
             model.speed = Float(speed)
-            let audio: MLXArray
-            do {
-                audio = try AsyncBridge.wait {
-                    try await model.generate(text: text, voice: voice, refAudio: nil, refText: nil, language: nil,
-                                             generationParameters: model.defaultGenerationParameters)
+            // withError (mlx-swift ErrorHandler.swift:149) turns an MLX error, such as the GPU refusing work once
+            // the app is in the background, into a Swift throw instead of a fatalError; the gate then reports the
+            // round `interrupted` and the harness keeps serving.
+            return try withError {
+                let audio: MLXArray
+                do {
+                    audio = try AsyncBridge.wait {
+                        try await model.generate(text: text, voice: voice, refAudio: nil, refText: nil, language: nil,
+                                                 generationParameters: model.defaultGenerationParameters)
+                    }
+                } catch {
+                    // KokoroModel.swift:163-166: "Input too long: N tokens exceeds max 510"
+                    let message = "\(error)"
+                    if message.contains("exceeds max") {
+                        throw HarnessError(.textTooLong, "\(message); shorten the chunk")
+                    }
+                    throw error
                 }
-            } catch {
-                // KokoroModel.swift:163-166: "Input too long: N tokens exceeds max 510"
-                let message = "\(error)"
-                if message.contains("exceeds max") { throw HarnessError(.textTooLong, "\(message); shorten the chunk") }
-                throw error
+                // The array is lazy: evaluate it here so the runner's timestamp comes after the samples exist.
+                eval(audio)
+                return audio.asArray(Float.self)
             }
-            // The array is lazy: evaluate it here so the runner's timestamp comes after the samples exist.
-            eval(audio)
-            return audio.asArray(Float.self)
         }
     }
 
@@ -134,7 +148,8 @@ final class MLXKokoroEngine: TTSEngine {
 
     func timedRunExtras() -> [(String, JSONValue)] {
         [("mlx_peak_memory_gb", .double(Double(Memory.peakMemory) / MemorySampler.bytesPerGiB)),
-         ("text_processor_prepare_time", .double(prepareSeconds))]
+         ("text_processor_prepare_time", .double(prepareSeconds)),
+         ("mlx_cache_limit_bytes", .int(cacheLimit))]
     }
 }
 
@@ -164,6 +179,8 @@ final class PreparedKokoroProcessor: TextProcessor, @unchecked Sendable {
         let lang = language.lowercased()
         if lock.withLock({ prepared.contains(lang) }) { return 0 }
         if let missing = G2PData.missing(language: lang, hubCache: hubCache, userHubPath: userHubPath) { throw missing }
+        // The repository ships no config.json; without one the library downloads again (ModelUtils.swift:91-122).
+        if lang.hasPrefix("en") { try G2PData.prepareEnglishFolder(hubCache: hubCache) }
         let inner = self.inner
         let (_, seconds) = try Stopwatch.time {
             try AsyncBridge.wait { try await inner.prepare(for: lang) }

@@ -78,3 +78,28 @@ public final class AudioCollector {
         samples.firstIndex(where: { abs($0) >= threshold })
     }
 }
+
+/// The audio of each timed run of an on-screen run, kept apart: "Run All Variants" makes one run per variant
+/// (VariantsRunner: chunk ids "<request id>-<variant>"), and each gets its own WAV named after its own variant,
+/// never one file holding all four named after the picker's variant.
+public final class RunAudio {
+    private var order: [String] = []
+    private var collectors: [String: AudioCollector] = [:]
+
+    public init() {}
+
+    /// Call from the runner's chunk handler.
+    public func append(_ chunk: ChunkEvent, _ samples: [Float]) {
+        if collectors[chunk.id] == nil {
+            collectors[chunk.id] = AudioCollector()
+            order.append(chunk.id)
+        }
+        collectors[chunk.id]?.append(samples)
+    }
+
+    /// Each result with its run's audio. Runs and results pair up in order: every finished run gave one result, and
+    /// a run that failed (its chunks so far, no result) can only be the last.
+    public func pairs(with results: [BenchmarkResult]) -> [(result: BenchmarkResult, audio: AudioCollector)] {
+        zip(results, order).compactMap { result, id in collectors[id].map { (result, $0) } }
+    }
+}

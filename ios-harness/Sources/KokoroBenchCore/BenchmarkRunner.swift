@@ -12,8 +12,15 @@ public protocol DeviceStateProbe: AnyObject {
 /// A real player's report of when each chunk of a run started playing (`played_chunk_starts`), beside the replayed
 /// playback keys. Asked after the clock stopped; it may wait for the audio to play out.
 public protocol PlayedChunkStarts: AnyObject {
+    /// Called before T1 (after the warm-up): start whatever the first chunk would otherwise start (the audio
+    /// session and the audio engine), so that work is never inside the first timed chunk.
+    func prepareForTimedRun()
     /// Seconds since T1 at which chunk 0, 1, … of run `runID` started playing, or nil when not all were heard.
     func playedChunkStarts(runID: String, chunkCount: Int) -> [Double]?
+}
+
+extension PlayedChunkStarts {
+    public func prepareForTimedRun() {}
 }
 
 /// What the runner emits while it works: the chunk (with its samples, for audio events and playback).
@@ -101,10 +108,37 @@ public final class BenchmarkRunner {
         }
     }
 
+    /// What the steps before T1 hand to the timed loop and the result.
+    struct Prepared {
+        var load: LoadOutcome
+        var chunks: [String]
+        var pace: Pace?
+        var setupTime: Double
+        var calibrationTime: Double
+        var thermalBefore: String?
+        var stateBefore: [(String, JSONValue)]
+    }
+
+    /// What the timed loop measured: each chunk's time since T1 and sample count, and the first audible sample.
+    struct Timed {
+        var times: [Double] = []
+        var chunkSamples: [Int] = []
+        var totalSamples = 0
+        var firstAudible: Int?
+    }
+
     /// Run one benchmark. `onChunk` is called on this thread after each chunk's timestamp is taken; an error it
     /// throws (e.g. the host went away) ends the run and propagates, as does any engine error: never swallowed.
+    /// The steps: check the request, prepare everything before T1, time the chunks, build the result.
     public func run(_ request: RunRequest, onChunk: ChunkHandler = { _, _ in }) throws -> BenchmarkResult {
-        // Cheap checks first, so a bad request costs no model load.
+        let chunks = try check(request)
+        let prepared = try prepare(request, chunks: chunks)
+        let timed = try timeChunks(request, prepared.chunks, onChunk: onChunk)
+        return try result(request, prepared, timed)
+    }
+
+    /// Cheap checks first, so a bad request costs no model load. Returns the text's chunks.
+    func check(_ request: RunRequest) throws -> [String] {
         try checkVariant(request.variant)
         let voices = engine.info.voices
         guard voices.contains(request.voice) else {
@@ -115,12 +149,17 @@ public final class BenchmarkRunner {
         guard ProtocolCodec.speedRange.contains(request.speed) else {
             throw HarnessError(.badValue, "speed \(request.speed) is outside 0.5-2.0")
         }
-        var chunks = request.split.split(request.text)
+        let chunks = request.split.split(request.text)
         guard !chunks.isEmpty else {
             throw HarnessError(.emptyText, "the text has nothing to say once cleaned (empty, whitespace or control "
                 + "characters only); send text with words in it")
         }
+        return chunks
+    }
 
+    /// Everything before T1: the variant (timed on its own), the voice, the device state, the finished warm-up,
+    /// the adaptive split's pace, the player, the calibration workload, the memory peak reset.
+    func prepare(_ request: RunRequest, chunks: [String]) throws -> Prepared {
         let setup = Stopwatch()  // cold_time_to_first_audio counts from here: load, voice and warm-up included
         let load = try self.load(request.variant)
         do { try engine.loadVoice(request.voice, variant: request.variant) } catch {
@@ -136,56 +175,69 @@ public final class BenchmarkRunner {
         }
         // The harness's own calibration below is no part of what a user waits for: cold TTFA leaves it out.
         let setupTime = setup.elapsed()
+        var chunks = chunks
         var pace: Pace?
         if request.split == .adaptive {
             let measured = try measurePace(request)
             chunks = request.split.split(request.text, pace: measured)
             pace = measured
         }
+        // The player's audio session and engine start here, before T1, not on the first chunk inside the clock.
+        player?.prepareForTimedRun()
         // After the warm-up (or right away without one), before the memory reset and T1: never timed with the run.
         let calibrationTime = calibrate()
         memory.resetPeak()
         engine.willStartTimedRun()
+        return Prepared(load: load, chunks: chunks, pace: pace, setupTime: setupTime, calibrationTime: calibrationTime,
+                        thermalBefore: thermalBefore, stateBefore: stateBefore)
+    }
 
+    /// T1, then chunk by chunk: synthesize, timestamp the moment the samples exist, hand the chunk on. Only engine
+    /// work and that bookkeeping happen between T1 and the last chunk's timestamp.
+    func timeChunks(_ request: RunRequest, _ chunks: [String], onChunk: ChunkHandler) throws -> Timed {
+        var timed = Timed()
         let t1 = Stopwatch()  // T1
-        var times: [Double] = []
-        var totalSamples = 0
-        var chunkSamples: [Int] = []
-        var firstAudible: Int?
         for (index, chunk) in chunks.enumerated() {
             let audio: [Float]
             do { audio = try engine.synthesize(chunk, voice: request.voice, speed: request.speed) } catch {
                 throw HarnessError.wrap(error, context: "synthesizing chunk \(index) failed")
             }
             let t = t1.elapsed()  // right after the samples exist, on the thread that produced them
-            if firstAudible == nil, let i = AudioCollector.firstAudibleIndex(audio, threshold: BenchmarkRunner.audibleThreshold) {
-                firstAudible = totalSamples + i
+            if timed.firstAudible == nil,
+               let i = AudioCollector.firstAudibleIndex(audio, threshold: BenchmarkRunner.audibleThreshold) {
+                timed.firstAudible = timed.totalSamples + i
             }
-            times.append(t)
-            totalSamples += audio.count
-            chunkSamples.append(audio.count)
+            timed.times.append(t)
+            timed.totalSamples += audio.count
+            timed.chunkSamples.append(audio.count)
             try onChunk(ChunkEvent(id: request.id, index: index, text: chunk, samples: audio.count, t: t), audio)
         }
+        return timed
+    }
+
+    /// After the clock: memory and device state, the derived metrics, the result with its playback keys.
+    func result(_ request: RunRequest, _ prepared: Prepared, _ timed: Timed) throws -> BenchmarkResult {
         let peak = memory.peakGiB()
         let engineExtras = engine.timedRunExtras() + memory.extras()
         let thermalAfter = deviceState?.thermalState()
         let stateAfter = deviceState?.extras(suffix: "after") ?? []
-
-        guard totalSamples > 0 else {
-            throw HarnessError(.noAudio, "the engine produced zero samples for \(chunks.count) chunk(s); check the "
+        let chunkCount = prepared.chunks.count
+        guard timed.totalSamples > 0 else {
+            throw HarnessError(.noAudio, "the engine produced zero samples for \(chunkCount) chunk(s); check the "
                 + "voice and variant files")
         }
         let sampleRate = engine.info.sampleRate
         // Derived exactly as the host derives them from the chunk events (docs/protocol.md), from the same `t`s.
         var perSentence: [Double] = []
         var previous = 0.0
-        for t in times {
+        for t in timed.times {
             perSentence.append(t - previous)
             previous = t
         }
-        let inference = times.last ?? 0
+        let inference = timed.times.last ?? 0
         let ttfa = perSentence.first ?? 0
-        let duration = Double(totalSamples) / Double(sampleRate)
+        let duration = Double(timed.totalSamples) / Double(sampleRate)
+        let load = prepared.load
         let info = load.info
         let result = BenchmarkResult(
             modelName: info.modelName, modelDescription: info.modelDescription, text: request.text,
@@ -193,20 +245,26 @@ public final class BenchmarkRunner {
             totalTime: load.modelLoadTime + inference, timeToFirstAudio: ttfa, perSentenceInference: perSentence,
             audioDuration: duration, realTimeFactor: inference / duration,
             // A clock that did not move (impossible with a real engine) must not divide by zero.
-            samplesPerSec: inference > 0 ? Double(totalSamples) / inference : 0,
+            samplesPerSec: inference > 0 ? Double(timed.totalSamples) / inference : 0,
             peakMemoryGB: peak, sampleRate: sampleRate, variant: request.variant, round: request.round,
             cold: load.cold, warmup: request.warmup, speed: request.speed, split: request.split.rawValue,
-            chunkCount: chunks.count, samples: totalSamples,
-            timeToFirstAudible: firstAudible.map { ttfa + Double($0) / Double(sampleRate) },
+            chunkCount: chunkCount, samples: timed.totalSamples,
+            timeToFirstAudible: timed.firstAudible.map { ttfa + Double($0) / Double(sampleRate) },
             memorySource: memory.source, engine: engine.info.name, engineVersion: engine.info.version,
             harnessVersion: HarnessVersion.version, simulated: engine.info.simulated, platform: platform.platform,
             deviceModel: platform.deviceModel, osVersion: platform.osVersion, variantSHA256: info.sha256,
-            thermalStateBefore: thermalBefore, thermalStateAfter: thermalAfter, calibrationTime: calibrationTime,
-            playback: playbackActive(), extras: engineExtras + stateBefore + stateAfter)
-        var played = result.withPlayback(times: times, samples: chunkSamples)
-        played.coldTimeToFirstAudio = load.cold ? setupTime + ttfa : nil
-        played.playedChunkStarts = player?.playedChunkStarts(runID: request.id, chunkCount: chunks.count)
-        played.adaptivePace = pace
+            thermalStateBefore: prepared.thermalBefore, thermalStateAfter: thermalAfter,
+            calibrationTime: prepared.calibrationTime, playback: playbackActive(),
+            extras: engineExtras + prepared.stateBefore + stateAfter + [
+                ("build_configuration", .string(RoundConditions.buildConfiguration)),
+                ("excluded_from_gates", .array(RoundConditions.exclusions(
+                    buildConfiguration: RoundConditions.buildConfiguration, thermalStateBefore: prepared.thermalBefore,
+                    extras: prepared.stateBefore + stateAfter).map { .string($0) })),
+            ])
+        var played = result.withPlayback(times: timed.times, samples: timed.chunkSamples)
+        played.coldTimeToFirstAudio = load.cold ? prepared.setupTime + ttfa : nil
+        played.playedChunkStarts = player?.playedChunkStarts(runID: request.id, chunkCount: chunkCount)
+        played.adaptivePace = prepared.pace
         return played
     }
 

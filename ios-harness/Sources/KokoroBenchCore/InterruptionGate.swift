@@ -30,11 +30,24 @@ public final class InterruptionGate {
         condition.unlock()
     }
 
-    /// Runs `body` between enter() and leave().
+    /// Runs `body` between enter() and leave(). When `body` fails after the gate closed (the GPU refused work once
+    /// the app was in the background: MLX's error, thrown instead of aborting, see MLXKokoroEngine), the failure is
+    /// the interruption, reported as `interrupted` naming why, not as an engine error.
     public func run<T>(_ body: () throws -> T) throws -> T {
         try enter()
         defer { leave() }
-        return try body()
+        do {
+            return try body()
+        } catch {
+            condition.lock()
+            let closedNow = closed
+            let reason = why
+            condition.unlock()
+            guard closedNow else { throw error }
+            throw HarnessError(.interrupted, "the round was interrupted: \(reason), and the chunk in flight failed "
+                + "(\(error)). The rounds before it are kept; bring the app to the front, keep the phone unlocked "
+                + "(Auto-Lock: Never) and run again")
+        }
     }
 
     /// Close the gate and wait up to `seconds` for the work in flight to end. True when nothing is in flight.
@@ -49,6 +62,14 @@ public final class InterruptionGate {
             if !condition.wait(until: deadline) { break }
         }
         return inFlight == 0
+    }
+
+    /// Close without waiting (from inside the work in flight, or where waiting is not allowed).
+    public func closeWithoutWaiting(because reason: String) {
+        condition.lock()
+        closed = true
+        why = reason
+        condition.unlock()
     }
 
     public func open() {

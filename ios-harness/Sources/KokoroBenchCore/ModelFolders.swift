@@ -8,7 +8,7 @@ import Foundation
 ///   <root>/Kokoro-82M-<variant>/config.json, kokoro-v1_0.safetensors, voices/<voice>.safetensors
 public struct ModelFolders {
     public static let variantOrder = ["bf16", "8bit", "6bit", "4bit"]
-    /// Folders searched in order, first match wins (Documents/models, then the app bundle's Models).
+    /// Folders searched in order, first match wins (the app: Documents/models only).
     public let roots: [URL]
     /// How a user reaches roots[0], for messages ("Documents/models").
     public let userPath: String
@@ -37,9 +37,24 @@ public struct ModelFolders {
         return files.filter { $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
     }
 
-    /// The union of the voices of every variant found.
+    /// The voices every variant found has (the intersection): a voice copied into one variant folder only is not
+    /// offered for the others, so a matrix over variants never meets it missing halfway through.
     public func voices() -> [String] {
-        Array(Set(variants().flatMap { ModelFolders.voices(in: $0.folder) })).sorted()
+        let perVariant = variants().map { Set(ModelFolders.voices(in: $0.folder)) }
+        guard let first = perVariant.first else { return [] }
+        return Array(perVariant.dropFirst().reduce(first) { $0.intersection($1) }).sorted()
+    }
+
+    /// Voices present in some variant folders but not all, with the variants that lack each (for messages).
+    public func partialVoices() -> [String: [String]] {
+        let found = variants().map { ($0.variant, Set(ModelFolders.voices(in: $0.folder))) }
+        let all = found.reduce(Set<String>()) { $0.union($1.1) }
+        var partial: [String: [String]] = [:]
+        for voice in all {
+            let lacking = found.filter { !$0.1.contains(voice) }.map { $0.0 }
+            if !lacking.isEmpty { partial[voice] = lacking }
+        }
+        return partial
     }
 
     /// The folder of `variant`, or `missing_file` naming where to copy it.
@@ -74,8 +89,13 @@ public struct ModelFolders {
 /// - all under `<hub cache>/mlx-audio/<repo with / as _>` (ModelUtils.swift:77-80,
 ///   KokoroMultilingualProcessor.swift:135-140); the hub cache is HF_HUB_CACHE (swift-huggingface
 ///   CacheLocationProvider.swift:164-170), which the app points at Documents/huggingface/hub;
-/// - English (en-us, en-gb, en*): beshkenadze/kitten-tts-g2p, complete when it has a non-empty *.safetensors and a
-///   config.json that parses (ModelUtils.swift:83-98; MisakiTextProcessor.swift:11-23);
+/// - English (en-us, en-gb, en*): beshkenadze/kitten-tts-g2p. What the English G2P really reads is
+///   `<us|gb>_bart.safetensors`, `<us|gb>_bart_config.json` (EnglishFallbackNetwork.swift:92-115) and
+///   `<us|gb>_gold.json`, `<us|gb>_silver.json` (DataResourcesUtil.swift:6-27); British falls back to the us_ file
+///   of each when its gb_ one is absent. The repository ships no `config.json`, yet the library's cache check
+///   (ModelUtils.swift:83-108) only reuses a folder holding a non-empty *.safetensors AND a config.json that parses,
+///   and downloads again otherwise (:122). So `prepareEnglishFolder` writes the `{}` the check parses (nothing reads
+///   its content) once the real files are there: the library then uses the copied folder instead of downloading;
 /// - ja, hi, cmn, zh: beshkenadze/g2p-multilingual-byT5-tiny-mlx with a *.safetensors
 ///   (KokoroMultilingualProcessor.swift:36-41, 186-191);
 /// - es fr it pt pt-br de ru ar cs fa nl sv sw: beshkenadze/kokoro-ipa-lexicons/<lang>_lexicon.tsv (:46-60, 161-168).
@@ -114,10 +134,8 @@ public enum G2PData {
         }
         if lang.hasPrefix("en") {
             let dir = folder(repo: englishRepo, hubCache: hubCache)
-            let config = dir.appendingPathComponent("config.json")
-            let configOK = (try? Data(contentsOf: config)).flatMap { try? JSONSerialization.jsonObject(with: $0) } != nil
-            return nonEmptyFile(in: dir, ext: "safetensors") && configOK ? nil
-                : error(englishRepo, "the files (*.safetensors, *.json, *.txt)")
+            let lacking = missingEnglishFiles(british: lang.contains("gb"), in: dir)
+            return lacking.isEmpty ? nil : error(englishRepo, "the files " + lacking.joined(separator: ", "))
         }
         if neuralLanguages.contains(lang) {
             return nonEmptyFile(in: folder(repo: neuralRepo, hubCache: hubCache), ext: "safetensors") ? nil
@@ -128,5 +146,34 @@ public enum G2PData {
             return fm.fileExists(atPath: path) ? nil : error(lexiconRepo, file)
         }
         return nil  // a language the processor does not know: it throws its own error when asked
+    }
+
+    /// The English G2P's files, in the order a message lists them.
+    static let englishFiles = ["bart.safetensors", "bart_config.json", "gold.json", "silver.json"]
+
+    /// The files of the English G2P that are missing or empty in `dir` (names as in the repository). British
+    /// voices read gb_<file>, else us_<file>, as mlx-audio-swift does.
+    public static func missingEnglishFiles(british: Bool, in dir: URL) -> [String] {
+        func present(_ name: String) -> Bool {
+            let size = (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path))?[.size]
+            return ((size as? NSNumber)?.intValue ?? 0) > 0
+        }
+        return englishFiles.compactMap { file in
+            if present("us_\(file)") || (british && present("gb_\(file)")) { return nil }
+            return british ? "gb_\(file) (or us_\(file))" : "us_\(file)"
+        }
+    }
+
+    /// Makes the copied English folder one mlx-audio-swift reuses instead of downloading: writes `config.json` =
+    /// `{}` when it is absent or does not parse (ModelUtils.swift:91-103 only checks that it parses). Call after
+    /// `missing(language:...)` returned nil. Returns whether it wrote the file.
+    @discardableResult
+    public static func prepareEnglishFolder(hubCache: URL) throws -> Bool {
+        let config = folder(repo: englishRepo, hubCache: hubCache).appendingPathComponent("config.json")
+        if let data = try? Data(contentsOf: config), (try? JSONSerialization.jsonObject(with: data)) != nil {
+            return false
+        }
+        try Data("{}".utf8).write(to: config, options: .atomic)
+        return true
     }
 }

@@ -195,6 +195,7 @@ final class BenchmarkRunnerTests: XCTestCase {
         let r = try runner.run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "bf16"))
         XCTAssertEqual(r.thermalStateBefore, "nominal")
         XCTAssertEqual(r.thermalStateAfter, "fair")
-        XCTAssertEqual(r.jsonValue.objectKeys?.suffix(2), ["low_power_mode_before", "low_power_mode_after"])
+        XCTAssertEqual(r.jsonValue.objectKeys?.suffix(4), ["low_power_mode_before", "low_power_mode_after",
+                                                          "build_configuration", "excluded_from_gates"])
     }
 }

@@ -27,7 +27,8 @@ final class EngineHooksTests: XCTestCase {
         let r = try runner.run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "bf16"))
         XCTAssertEqual(r.variantSHA256, String(repeating: "ab", count: 32))
         XCTAssertLessThan(r.modelLoadTime, 0.25, "the hash's 0.3 s leaked into model_load_time")
-        XCTAssertEqual(r.jsonValue.objectKeys?.last, "mlx_peak_memory_gb")
+        XCTAssertEqual(r.jsonValue.objectKeys?.suffix(3), ["mlx_peak_memory_gb", "build_configuration",
+                                                          "excluded_from_gates"], "engine extras, then the conditions")
         XCTAssertEqual(r.jsonValue["mlx_peak_memory_gb"], .double(0.25))
         _ = try runner.run(RunRequest(id: "r", text: "Hi.", voice: "af_heart", variant: "bf16"))
         XCTAssertEqual(engine.hashCalls, 1, "hashed once per cold load")

@@ -61,7 +61,9 @@ final class ModelFoldersTests: XCTestCase {
         try copyVariant("8bit", voices: ["af_heart"])
         try copyVariant("4bit", voices: ["am_onyx"])
         XCTAssertEqual(server.helloEvent.variants, ["8bit", "4bit"])
-        XCTAssertEqual(server.helloEvent.voices, ["af_heart", "am_onyx"])
+        XCTAssertEqual(server.helloEvent.voices, [], "no voice is in both variants")
+        try copyVariant("4bit", voices: ["af_heart"])
+        XCTAssertEqual(server.helloEvent.voices, ["af_heart"], "offered once every variant has it")
         let after = ArraySink()
         _ = server.serve(source: ArraySource([
             #"{"type": "run", "id": "r2", "text": "Hi.", "voice": "af_heart", "variant": "8bit", "warmup": false}"#,
@@ -86,23 +88,56 @@ final class ModelFoldersTests: XCTestCase {
         XCTAssertEqual(folders.folder("bf16")?.deletingLastPathComponent().lastPathComponent, "docs")
     }
 
+    /// The files beshkenadze/kitten-tts-g2p really ships (no config.json), by the names mlx-audio-swift 4266f98
+    /// opens (EnglishFallbackNetwork.swift:92-115, DataResourcesUtil.swift:6-27).
+    static let kittenFiles = ["us_bart.safetensors", "us_bart_config.json", "us_gold.json", "us_silver.json"]
+
     func testG2PDataIsCheckedWhereMLXAudioReadsIt() throws {
         let hub = root.appendingPathComponent("hub")
         let english = G2PData.missing(language: "en-us", hubCache: hub, userHubPath: "Documents/huggingface/hub")
         XCTAssertEqual(english?.code, .missingFile)
-        XCTAssertTrue(english?.message.contains("Documents/huggingface/hub/mlx-audio/beshkenadze_kitten-tts-g2p/") == true)
-        XCTAssertTrue(english?.message.contains("nothing is downloaded") == true)
+        let message = try XCTUnwrap(english?.message)
+        XCTAssertTrue(message.contains("Documents/huggingface/hub/mlx-audio/beshkenadze_kitten-tts-g2p/"), message)
+        XCTAssertTrue(message.contains("nothing is downloaded"), message)
+        XCTAssertTrue(message.contains("us_bart.safetensors, us_bart_config.json, us_gold.json, us_silver.json"), message)
         let dir = G2PData.folder(repo: G2PData.englishRepo, hubCache: hub)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Data([1, 2, 3]).write(to: dir.appendingPathComponent("model.safetensors"))
-        try Data("not json".utf8).write(to: dir.appendingPathComponent("config.json"))
-        XCTAssertNotNil(G2PData.missing(language: "en-gb", hubCache: hub, userHubPath: "x"),
-                        "a config.json that does not parse makes mlx-audio re-download: not complete")
-        try Data("{}".utf8).write(to: dir.appendingPathComponent("config.json"))
-        XCTAssertNil(G2PData.missing(language: "en-gb", hubCache: hub, userHubPath: "x"))
+        for name in Self.kittenFiles.dropLast() { try Data("{}".utf8).write(to: dir.appendingPathComponent(name)) }
+        XCTAssertTrue(G2PData.missing(language: "en-us", hubCache: hub, userHubPath: "x")?.message
+            .contains("the files us_silver.json") == true, "the one file still missing is named")
+        try Data().write(to: dir.appendingPathComponent("us_silver.json"))
+        XCTAssertNotNil(G2PData.missing(language: "en-us", hubCache: hub, userHubPath: "x"), "an empty file is missing")
+        try Data("{}".utf8).write(to: dir.appendingPathComponent("us_silver.json"))
+        // The repository as it is: no config.json, and still complete for American and British voices.
+        XCTAssertNil(G2PData.missing(language: "en-us", hubCache: hub, userHubPath: "x"))
+        XCTAssertNil(G2PData.missing(language: "en-gb", hubCache: hub, userHubPath: "x"), "gb_ falls back to us_")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path))
         XCTAssertTrue(G2PData.missing(language: "fr", hubCache: hub, userHubPath: "x")?.message.contains("fr_lexicon.tsv") == true)
         XCTAssertTrue(G2PData.missing(language: "ja", hubCache: hub, userHubPath: "x")?.message
             .contains("g2p-multilingual-byT5-tiny-mlx") == true)
+    }
+
+    /// mlx-audio-swift reuses a cached folder only with a config.json that parses (ModelUtils.swift:91-103) and
+    /// otherwise downloads (:122): the folder as copied from the repository must get one, once.
+    func testTheCopiedEnglishFolderIsMadeOneTheLibraryReuses() throws {
+        let hub = root.appendingPathComponent("hub")
+        let dir = G2PData.folder(repo: G2PData.englishRepo, hubCache: hub)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in Self.kittenFiles { try Data("{}".utf8).write(to: dir.appendingPathComponent(name)) }
+        XCTAssertTrue(try G2PData.prepareEnglishFolder(hubCache: hub))
+        let config = try Data(contentsOf: dir.appendingPathComponent("config.json"))
+        XCTAssertNotNil(try? JSONSerialization.jsonObject(with: config), "the library's check parses it")
+        XCTAssertFalse(try G2PData.prepareEnglishFolder(hubCache: hub), "written once")
+        try Data("not json".utf8).write(to: dir.appendingPathComponent("config.json"))
+        XCTAssertTrue(try G2PData.prepareEnglishFolder(hubCache: hub), "one that does not parse is replaced")
+    }
+
+    func testAVoiceInOneVariantOnlyIsNamedWithTheVariantsThatLackIt() throws {
+        try copyVariant("8bit", voices: ["af_heart", "bf_emma"])
+        try copyVariant("4bit", voices: ["af_heart"])
+        let folders = ModelFolders(roots: [root], userPath: "Documents/models")
+        XCTAssertEqual(folders.voices(), ["af_heart"])
+        XCTAssertEqual(folders.partialVoices(), ["bf_emma": ["4bit"]])
     }
 }
 

@@ -22,10 +22,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pytest_kokoro import __version__
+from pytest_kokoro.core import protocol
+from pytest_kokoro.core.protocol import ProtocolError
 from pytest_kokoro.devices.base import DeviceSettings, DeviceSpec
-from pytest_kokoro.devices.client import HarnessClient, HarnessError, RunOutcome, StreamLink
+from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome, StreamLink
 from pytest_kokoro.devices.iphone.errors import (
-    BUNDLE_ID,
+    DEFAULT_BUNDLE_ID,
+    SIGNING_HINT,
     AppNotServingError,
     AppOutdatedError,
     IPhoneError,
@@ -38,8 +41,11 @@ from pytest_kokoro.devices.iphone.errors import (
     developer_mode_off,
     disk_image_not_mounted,
     explain,
+    extra_missing,
+    phone_reason,
 )
 from pytest_kokoro.devices.iphone.services import (
+    BUILD_ID_KEY,
     RESULTS_FOLDER,
     AppInfo,
     DeviceFacts,
@@ -47,6 +53,8 @@ from pytest_kokoro.devices.iphone.services import (
     Pymobiledevice3Services,
     same_udid,
 )
+from pytest_kokoro.devices.iphone.targets import parse_target
+from pytest_kokoro.devices.iphone.weights import WeightsPushError
 
 MIN_HARNESS_VERSION = "0.1.0"
 T = TypeVar("T")
@@ -56,7 +64,7 @@ DOCS = "docs/iphone.md"
 
 # -- the app package on this computer -------------------------------------------------------------------------------
 def package_info(package: Path) -> tuple[str | None, AppInfo]:
-    """(CFBundleIdentifier, versions) of a .app folder or .ipa file."""
+    """(CFBundleIdentifier, versions and build id) of a .app folder or .ipa file."""
     package = Path(package)
     try:
         if package.is_dir():
@@ -71,7 +79,8 @@ def package_info(package: Path) -> tuple[str | None, AppInfo]:
     except (OSError, zipfile.BadZipFile, plistlib.InvalidFileException, ValueError) as error:
         raise IPhoneError(f"--kokoro-app {package}: cannot read the app's Info.plist ({error}); pass a built "
                           ".app folder or .ipa file") from error
-    return info.get("CFBundleIdentifier"), AppInfo(info.get("CFBundleVersion"), info.get("CFBundleShortVersionString"))
+    return info.get("CFBundleIdentifier"), AppInfo(info.get("CFBundleVersion"), info.get("CFBundleShortVersionString"),
+                                                   info.get(BUILD_ID_KEY))
 
 
 def version_tuple(text: str | None) -> tuple[int, ...]:
@@ -118,6 +127,24 @@ class IPhoneHarnessClient(HarnessClient):
         self._extras = extras
         self._streamed = streamed
 
+    said_bye = False  # the app answered `shutdown` with `bye`, and then exits by itself
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """HarnessClient.shutdown, remembering whether the app said `bye` (then there is nothing left to stop)."""
+        try:
+            self.link.send(protocol.request("shutdown"))
+            while True:
+                line = self.link.receive(timeout)
+                if line is None:
+                    return
+                if protocol.parse_event(line)["type"] == "bye":
+                    self.said_bye = True
+                    return
+        except (HarnessFault, ProtocolError):
+            return
+        finally:
+            self.link.close()
+
     def run(self, **kwargs: Any) -> RunOutcome:
         outcome = super().run(**kwargs)
         self._streamed.append(dict(outcome.result))
@@ -156,8 +183,14 @@ class IPhoneDevice:
 
     def __init__(self, spec: DeviceSpec, services: PhoneServices, results_dir: Path, *, launch: str = "auto",
                  port: int = 7341, app: Path | None = None, connect_timeout: float = 60.0,
-                 notes: list[str] | None = None, facts_sink: dict[str, Any] | None = None):
+                 notes: list[str] | None = None, facts_sink: dict[str, Any] | None = None,
+                 bundle_id: str | None = None, weights: Path | None = None, pushed: set[str] | None = None):
         self.spec = spec
+        # --kokoro-bundle-id, else the --kokoro-app package's (read below), else the default: every call to the phone
+        # (installation_proxy, DVT launch, house_arrest) uses this one id.
+        self.bundle_id = bundle_id or DEFAULT_BUNDLE_ID
+        self.weights = Path(weights) if weights else None
+        self.pushed = pushed if pushed is not None else set()  # phones whose weights this run already pushed
         self.services = services
         self.results_dir = Path(results_dir)
         self.launch_mode = launch
@@ -166,7 +199,8 @@ class IPhoneDevice:
         self.connect_timeout = connect_timeout
         self.notes = notes if notes is not None else []
         self.facts_sink = facts_sink if facts_sink is not None else {}
-        self.udid: str | None = spec.targets[0] if len(spec.targets) == 1 else None
+        self.target = parse_target(spec.targets[0]) if len(spec.targets) == 1 else None
+        self.udid: str | None = self.target.udid if self.target else None
         self.label = spec.label
         self.facts: DeviceFacts | None = None
         self.pid: int | None = None
@@ -174,6 +208,11 @@ class IPhoneDevice:
         self._socket: socket.socket | None = None
         self._results_before: set[str] | None = None
         self._stopped = False
+        self._client: IPhoneHarnessClient | None = None
+        if app is not None and bundle_id is None:
+            package_id = package_info(self.app)[0]
+            if package_id:
+                self.bundle_id = package_id
 
     def _note(self, line: str) -> None:
         if line not in self.notes:
@@ -249,34 +288,34 @@ class IPhoneDevice:
 
     def ensure_app(self) -> None:
         udid = self.udid
+        bundle_id = self.bundle_id
         assert udid is not None
-        installed = self._call("looking up the harness app", self.services.installed_app, udid, BUNDLE_ID)
+        installed = self._call("looking up the harness app", self.services.installed_app, udid, bundle_id)
         if self.app is not None:
-            bundle_id, local = package_info(self.app)
-            if bundle_id not in (None, BUNDLE_ID):
-                raise IPhoneError(f"--kokoro-app {self.app} is {bundle_id}, not the harness app {BUNDLE_ID}")
-            stale = installed is None or (
-                (version_tuple(installed.short_version), version_tuple(installed.bundle_version))
-                != (version_tuple(local.short_version), version_tuple(local.bundle_version)))
-            if stale:
+            package_id, local = package_info(self.app)
+            if package_id not in (None, bundle_id):
+                raise IPhoneError(f"--kokoro-app {self.app} is {package_id}, but --kokoro-bundle-id is {bundle_id}: "
+                                  "pass the bundle id the app was built with (ios-harness/App/generate's "
+                                  "KOKORO_BUNDLE_ID), or leave --kokoro-bundle-id out to take the package's")
+            if needs_install(installed, local):
                 self._call(f"installing {self.app}", self.services.install, udid, self.app)
                 what = "installed" if installed is None else (
-                    f"replaced {installed.short_version} ({installed.bundle_version}) with")
-                self.notes.append(f"iphone {udid}: {what} {BUNDLE_ID} {local.short_version} ({local.bundle_version})")
-                installed = self._call("looking up the harness app", self.services.installed_app, udid, BUNDLE_ID)
+                    f"replaced build {installed.build_id or 'without a build id'} with")
+                self.notes.append(f"iphone {udid}: {what} {bundle_id} {local.short_version} ({local.bundle_version}, "
+                                  f"build {local.build_id or 'without a build id: reinstalled every run'})")
+                installed = self._call("looking up the harness app", self.services.installed_app, udid, bundle_id)
         if installed is None:
-            raise app_not_installed(udid)
+            raise app_not_installed(udid, bundle_id=bundle_id)
 
     def launch(self) -> None:
         udid, facts = self.udid, self.facts
         assert udid is not None and facts is not None
         try:
             self.pid = self._call("launching the harness app", self.services.launch, udid, facts.ios_major,
-                                  BUNDLE_ID, ["--serve", str(self.port)])
+                                  self.bundle_id, ["--serve", str(self.port)])
         except AssertionError as error:  # ProcessControl.launch asserts a non-zero pid
-            raise LaunchFailedError(f"iPhone {udid} refused to launch {BUNDLE_ID}: unlock the phone, make sure the "
-                                    "app's developer certificate is trusted (Settings > General > VPN & Device "
-                                    "Management) and try again") from error
+            raise LaunchFailedError(f"iPhone {udid} refused to launch {self.bundle_id}: unlock the phone and try "
+                                    f"again. {SIGNING_HINT}.") from error
 
     # -- the data channel --------------------------------------------------------------------------------------
     def connect(self) -> socket.socket:
@@ -313,11 +352,27 @@ class IPhoneDevice:
                 "(jetsam: memory) or went to the background, or the cable was unplugged; a fresh connection is "
                 "tried for the next test")
 
+    def push_weights(self) -> None:
+        """--kokoro-push-weights: once per phone and run, before the app is launched (it looks its folders up on
+        every request, so a running app sees them too)."""
+        if self.weights is None or self.udid in self.pushed:
+            return
+        report = self._call(f"copying the weights in {self.weights} onto the phone", self.services.push_weights,
+                            self.udid, self.bundle_id, self.weights)
+        self.pushed.add(self.udid)
+        self._note(report.line(self.udid))
+
     def start(self, timeout: float) -> HarnessClient:
         self._stopped = False
         facts = self.preflight()
         if self.launch_mode == "auto":
             self.ensure_app()
+        if self.weights is not None:
+            if facts is None:
+                raise IPhoneError(f"iPhone {self.udid}: --kokoro-push-weights needs lockdownd (house_arrest), which "
+                                  "did not answer; reconnect the phone and unlock it, or copy the weights with Finder")
+            self.push_weights()
+        if self.launch_mode == "auto":
             self.launch()
         if facts is not None:
             self._results_before = self._list_results()
@@ -328,6 +383,7 @@ class IPhoneDevice:
         if facts is not None:
             extras.update({"product_type": facts.product_type, "ios_version": facts.product_version})
         client = IPhoneHarnessClient(link, timeout, self._exit_status, extras, self.streamed)
+        self._client = client
         try:
             hello = client.handshake(timeout=max(timeout, 60.0))
         except HarnessError as error:
@@ -377,7 +433,7 @@ class IPhoneDevice:
         from pymobiledevice3.exceptions import PyMobileDevice3Exception
 
         try:
-            return {n for n in self.services.list_results(self.udid, BUNDLE_ID) if RESULTS_NAME.match(n)}
+            return {n for n in self.services.list_results(self.udid, self.bundle_id) if RESULTS_NAME.match(n)}
         except (PyMobileDevice3Exception, OSError) as error:
             why = explain(error, self.udid, "listing the app's results") if isinstance(
                 error, PyMobileDevice3Exception) else error
@@ -399,7 +455,7 @@ class IPhoneDevice:
         folder = self.results_dir / f"iphone-{self.udid}"
         for name in sorted(after - self._results_before):
             try:
-                data = self.services.pull_result(self.udid, BUNDLE_ID, name)
+                data = self.services.pull_result(self.udid, self.bundle_id, name)
             except (PyMobileDevice3Exception, OSError) as error:
                 report.problems.append(f"cannot pull {RESULTS_FOLDER}/{name}: {error}")
                 continue
@@ -423,17 +479,35 @@ class IPhoneDevice:
         if self._stopped:
             return
         self._stopped = True
+        note = exclusion_note(self.udid, self.streamed)
+        if note:
+            self._note(note)
+        if self._client is not None:
+            self._client.link.close()  # its reader and writer too, not only the socket under them
         self._close_socket()
         try:
             self.pull_and_compare()
         finally:
-            if self.pid is not None and self.facts is not None:
-                pid, self.pid = self.pid, None
-                try:
-                    self._call(f"stopping the app (pid {pid})", self.services.kill, self.udid, self.facts.ios_major,
-                               pid)
-                except IPhoneError as error:
-                    self.notes.append(f"iphone {self.udid}: could not stop the app (pid {pid}): {error}")
+            self._stop_app()
+
+    def _stop_app(self) -> None:
+        """Kill the app this device launched, unless it already ended itself: after `bye` the app exits
+        (KokoroBenchApp: `exit(0)` after the serving loop), and killing a pid that is gone only opens a tunnel (iOS
+        17+) for the phone to answer 'No such process'."""
+        pid, self.pid = self.pid, None
+        if pid is None or self.facts is None:
+            return
+        if self._client is not None and self._client.said_bye:
+            return
+        from pymobiledevice3.dtx.exceptions import DTXNsError
+
+        try:
+            self._call(f"stopping the app (pid {pid})", self.services.kill, self.udid, self.facts.ios_major, pid)
+        except IPhoneError as error:
+            cause = error.__cause__
+            why = phone_reason(cause) if isinstance(cause, DTXNsError) else str(error)
+            self.notes.append(f"iphone {self.udid}: could not stop the app (pid {pid}): {why}; if it still runs, "
+                              "swipe it away on the phone")
 
 
 # -- a run's phones ----------------------------------------------------------------------------------------------
@@ -445,6 +519,7 @@ class IPhoneRun:
     services: PhoneServices | None = None
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    pushed: set[str] = field(default_factory=set)
 
     def close(self) -> None:
         services, self.services = self.services, None
@@ -452,14 +527,54 @@ class IPhoneRun:
             services.close()
 
 
+def exclusion_note(udid: str | None, results: list[dict[str, Any]]) -> str | None:
+    """How many of this phone's rounds name a reason to be left out of gates and baselines (a Debug build, a hot
+    start, Low Power Mode, the app not in front), and which; None when every round may gate."""
+    from pytest_kokoro.core.schema import gate_exclusions
+
+    counts: dict[str, int] = {}
+    flagged = 0
+    for result in results:
+        reasons = gate_exclusions(result)
+        flagged += bool(reasons)
+        for reason in reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    if not flagged:
+        return None
+    why = ", ".join(f"{reason}: {count}" for reason, count in sorted(counts.items()))
+    fix = (" Build the app Release (docs/iphone.md, step 3)." if "debug_build" in counts else "")
+    return (f"iphone {udid}: {flagged} of {len(results)} rounds are kept in the results but left out of gates and "
+            f"baselines ({why}).{fix}")
+
+
+def needs_install(installed: AppInfo | None, local: AppInfo) -> bool:
+    """Install when the app is missing or is another build. The build id (KokoroBuildID, stamped by every Xcode
+    build: ios-harness/App/project.yml) changes with every build; the versions do not (XcodeGen writes the same
+    ones each time), so they alone would leave a rebuilt app uninstalled and old code running. A package without a
+    build id cannot be told apart from the installed one: it is installed every time."""
+    if installed is None or local.build_id is None:
+        return True
+    return installed.build_id != local.build_id
+
+
 def iphone_device(spec: DeviceSpec, settings: DeviceSettings, run: IPhoneRun) -> IPhoneDevice:
     """A fresh IPhoneDevice per harness start (the session replaces it after a fault), sharing ``run``."""
+    try:
+        import pymobiledevice3  # noqa: F401  (the iphone extra)
+    except ModuleNotFoundError as error:
+        raise extra_missing(error) from None
+    try:
+        target = parse_target(spec.targets[0]) if len(spec.targets) == 1 else None
+    except ValueError as error:
+        raise IPhoneError(f"--kokoro-device={spec.label}: {error}") from None
     if run.services is None:
-        run.services = Pymobiledevice3Services()
-    app = settings.option("kokoro_app")
+        run.services = Pymobiledevice3Services(usbmux_address=target.usbmux_address if target else None)
+    app, weights = settings.option("kokoro_app"), settings.option("kokoro_push_weights")
     return IPhoneDevice(spec, run.services, settings.results_dir, launch=settings.option("kokoro_launch") or "auto",
                         port=settings.option("kokoro_port") or 7341, app=Path(app) if app else None,
-                        connect_timeout=min(settings.timeout, 120.0), notes=run.notes, facts_sink=run.facts)
+                        connect_timeout=min(settings.timeout, 120.0), notes=run.notes, facts_sink=run.facts,
+                        bundle_id=settings.option("kokoro_bundle_id"), weights=Path(weights) if weights else None,
+                        pushed=run.pushed)
 
 
 def device_facts_with_thermal(facts: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:

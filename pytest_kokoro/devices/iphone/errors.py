@@ -3,10 +3,33 @@ turned into them (``explain``)."""
 
 from __future__ import annotations
 
+import shlex
+import sys
+
 from pytest_kokoro.devices.base import DeviceError
 
-BUNDLE_ID = "dev.pytest-kokoro.KokoroBench"
+# The bundle id when neither --kokoro-bundle-id nor an --kokoro-app package says another. Each user builds the app
+# under their own (an App ID belongs to one team: ios-harness/App/generate).
+DEFAULT_BUNDLE_ID = "dev.pytest-kokoro.KokoroBench"
 DOCS = "docs/iphone.md"
+# What iOS says when it refuses to launch an app whose signature it does not accept (FBSOpenApplicationServiceErrorDomain,
+# "... invalid code signature, inadequate entitlements or its profile has not been explicitly trusted by the user"):
+# the same words for a developer certificate never trusted and for a free team's profile that expired.
+SIGNING_HINT = ("Either the app's developer certificate is not trusted yet (Settings > General > VPN & Device "
+                "Management > your Apple ID > Trust), or its provisioning profile expired: a free Personal Team's "
+                "apps stop launching 7 days after the build, so rebuild it in Xcode (Product > Run, Release) or "
+                "pass a fresh build with --kokoro-app")
+
+
+def pymobiledevice3_command(arguments: str, sudo: bool = False) -> str:
+    """How to run pymobiledevice3 from a shell: the one installed beside this Python (inside a virtualenv, sudo's PATH
+    does not have it, so a plain `sudo pymobiledevice3` fails with 'command not found')."""
+    command = f"{shlex.quote(sys.executable)} -m pymobiledevice3 {arguments}"
+    return f"sudo {command}" if sudo else command
+
+
+class IPhoneExtraMissingError(DeviceError):
+    """pymobiledevice3 is not installed: --kokoro-device=iphone needs the ``iphone`` extra."""
 
 
 # -- typed, actionable errors ----------------------------------------------------------------------------------
@@ -118,9 +141,11 @@ def explain(error: BaseException, udid: str | None, action: str) -> IPhoneError:
     phone = f"iPhone {udid}" if udid else "the iPhone"
     detail = f" ({type(error).__name__}: {error})"
     if isinstance(error, DTXNsError):
+        reason = phone_reason(error)
+        signing = any(word in reason for word in ("code signature", "explicitly trusted", "profile"))
         return LaunchFailedError(
-            f"{phone} refused {action}: {phone_reason(error)}. Unlock the phone, trust the app's developer "
-            "certificate (Settings > General > VPN & Device Management) and check the app opens by hand.")
+            f"{phone} refused {action}: {reason}. "
+            + (f"{SIGNING_HINT}." if signing else "Unlock the phone and check the app opens by hand."))
     if isinstance(error, DTXProtocolError):
         return LaunchFailedError(
             f"the instruments connection to {phone} broke while {action} ({error}): reconnect the phone, unlock it "
@@ -132,7 +157,7 @@ def explain(error: BaseException, udid: str | None, action: str) -> IPhoneError:
             "that it points at a running usbmuxd.")
     if isinstance(error, pmd.DeviceNotFoundError):
         return PhoneNotFoundError(f"{phone} is not connected{detail}: plug it in over USB and unlock it; "
-                                  "`pymobiledevice3 usbmux list` shows the UDIDs usbmuxd sees.")
+                                  f"`{pymobiledevice3_command('usbmux list')}` shows the UDIDs usbmuxd sees.")
     if isinstance(error, pmd.NoDeviceConnectedError):
         return NoPhoneError(f"no iPhone is connected{detail}: plug one in over USB, unlock it and tap Trust.")
     if isinstance(error, pmd.PasswordRequiredError):
@@ -189,19 +214,27 @@ def service_refused(udid: str | None, service: str, reason: str, action: str) ->
 def tunnel_required(udid: str | None, detail: str = "") -> TunnelRequiredError:
     return TunnelRequiredError(
         f"iPhone {udid} runs iOS 17 or later, where launching an app needs a tunnel{detail}: start one in another "
-        "terminal with `sudo pymobiledevice3 remote tunneld` (iOS 17.4+ can also use the root-free userspace "
-        "tunnel, tried automatically), or start the app yourself and pass --kokoro-launch=manual.")
+        f"terminal with `{pymobiledevice3_command('remote tunneld', sudo=True)}` (iOS 17.4+ can also use the "
+        "root-free userspace tunnel, tried automatically), or start the app yourself and pass --kokoro-launch=manual.")
 
 
 def tunnel_already_active(udid: str | None, detail: str = "") -> TunnelAlreadyActiveError:
     return TunnelAlreadyActiveError(
         f"a userspace tunnel is already open in this process, so none can be opened to iPhone {udid}{detail}: "
         "pymobiledevice3 allows one per process. Run one phone per pytest-xdist worker (-n N), or start "
-        "`sudo pymobiledevice3 remote tunneld`, which serves every phone.")
+        f"`{pymobiledevice3_command('remote tunneld', sudo=True)}`, which serves every phone.")
 
 
-def app_not_installed(udid: str | None, detail: str = "") -> AppNotInstalledOnPhoneError:
+def app_not_installed(udid: str | None, detail: str = "", bundle_id: str = DEFAULT_BUNDLE_ID) -> AppNotInstalledOnPhoneError:
     return AppNotInstalledOnPhoneError(
-        f"the harness app {BUNDLE_ID} is not installed on iPhone {udid}{detail}: build it (ios-harness/App, see "
-        f"{DOCS}) and pass --kokoro-app path/to/KokoroBench.ipa (or .app) to install it.")
+        f"the harness app {bundle_id} is not installed on iPhone {udid}{detail}: build it (ios-harness/App, see "
+        f"{DOCS}) and pass --kokoro-app path/to/KokoroBench.ipa (or .app) to install it; if you built it under "
+        "another bundle id, pass that with --kokoro-bundle-id.")
+
+
+def extra_missing(error: BaseException) -> IPhoneExtraMissingError:
+    return IPhoneExtraMissingError(
+        f"--kokoro-device=iphone needs pymobiledevice3, which is not installed here ({error}): install the iphone "
+        f"extra, `{shlex.quote(sys.executable)} -m pip install 'pytest-kokoro[iphone]'` (in this checkout: "
+        "./scripts/bootstrap installs it), then run again.")
 

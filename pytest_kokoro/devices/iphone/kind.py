@@ -30,7 +30,7 @@ class PhoneRun(DeviceRun):
 
 class IPhoneKind(DeviceKind):
     name = "iphone"
-    usage = "iphone or iphone:UDID[,UDID...]"
+    usage = "iphone or iphone:UDID[@HOST:PORT][,UDID[@HOST:PORT]...]"
     description = "the harness app on an iPhone over USB (pymobiledevice3), Kokoro on MLX"
     variants = ("bf16", "8bit", "6bit", "4bit")
     voices = ("af_heart",)
@@ -42,10 +42,22 @@ class IPhoneKind(DeviceKind):
                "(use the app already running, started from Xcode)", default="auto"),
         Option("--kokoro-port", positive_int, "iphone: the TCP port the app serves the protocol on",
                default=DEFAULT_PORT),
+        Option("--kokoro-bundle-id", str, "iphone: the bundle id you built the app with (default: the --kokoro-app "
+               "package's)", metavar="ID"),
+        Option("--kokoro-push-weights", str, "iphone: copy this folder's Kokoro-82M-<variant> folders (and "
+               "huggingface/) into the app's Documents through house_arrest, checked by sha256, skipping what is "
+               "already there", metavar="FOLDER"),
     )
 
     def parse_targets(self, text: str) -> tuple[str, ...]:
-        return tuple(udid.strip() for udid in text.split(",") if udid.strip())
+        """``UDID`` or ``UDID@HOST:PORT`` (a phone on another Mac's usbmuxd), comma-separated; checked here, kept as
+        typed (devices/iphone/targets.py reads them again where a device is made)."""
+        from pytest_kokoro.devices.iphone.targets import parse_target
+
+        targets = tuple(target.strip() for target in text.split(",") if target.strip())
+        for target in targets:
+            parse_target(target)
+        return targets
 
     def for_worker(self, spec: DeviceSpec, index: int, count: int) -> DeviceSpec:
         """Worker i drives the i-th UDID of ``iphone:UDID1,UDID2``."""

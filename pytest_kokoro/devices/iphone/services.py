@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import os
 import socket
 import threading
 import uuid
@@ -17,6 +19,8 @@ from typing import Any, Protocol, TypeVar
 
 # house_arrest with VendDocuments exposes the app's Documents folder at this AFC path.
 RESULTS_FOLDER = "/Documents/benchmark_results"
+# The Info.plist key every Xcode build of the app stamps with a fresh value (ios-harness/App/project.yml).
+BUILD_ID_KEY = "KokoroBuildID"
 
 T = TypeVar("T")
 
@@ -46,6 +50,7 @@ class DeviceFacts:
 class AppInfo:
     bundle_version: str | None  # CFBundleVersion
     short_version: str | None  # CFBundleShortVersionString
+    build_id: str | None = None  # KokoroBuildID: changes with every build
 
 
 class PhoneServices(Protocol):
@@ -68,6 +73,8 @@ class PhoneServices(Protocol):
     def list_results(self, udid: str, bundle_id: str) -> list[str]: ...
 
     def pull_result(self, udid: str, bundle_id: str, name: str) -> bytes: ...
+
+    def push_weights(self, udid: str, bundle_id: str, folder: Path) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -120,9 +127,13 @@ class Pymobiledevice3Services:
     # before iOS 14 the mounter serves one client at a time and may never answer.
     MOUNTER_TIMEOUT = 10.0
 
-    def __init__(self) -> None:
+    def __init__(self, usbmux_address: str | None = None) -> None:
         self._loop = _LoopThread()
         self.stale_tunneld: set[str] = set()
+        # "HOST:PORT" of the usbmuxd the phone is plugged into (another Mac: iphone:UDID@HOST:PORT), passed to every
+        # pymobiledevice3 call that opens a usbmux connection; None: this machine's (or $USBMUXD_SOCKET_ADDRESS,
+        # usbmux.py MuxConnection._resolve_usbmux_address).
+        self.usbmux_address = usbmux_address
 
     def close(self) -> None:
         self._loop.close()
@@ -131,14 +142,14 @@ class Pymobiledevice3Services:
         from pymobiledevice3 import usbmux
 
         async def listing() -> list[str]:
-            return [d.serial for d in await usbmux.list_devices() if d.is_usb]
+            return [d.serial for d in await usbmux.list_devices(usbmux_address=self.usbmux_address) if d.is_usb]
 
         return self._loop.run(listing(), self.LOCKDOWN_TIMEOUT, "listing the phones through usbmuxd")
 
     async def _lockdown(self, udid: str):
         from pymobiledevice3.lockdown import create_using_usbmux
 
-        return await create_using_usbmux(serial=udid, autopair=False)
+        return await create_using_usbmux(serial=udid, autopair=False, usbmux_address=self.usbmux_address)
 
     def device_facts(self, udid: str, check_image: bool = True) -> DeviceFacts:
         """Lockdown facts; with ``check_image`` also whether a developer image is mounted (None: unknown, when the
@@ -182,7 +193,9 @@ class Pymobiledevice3Services:
             finally:
                 await lockdown.close()
             app = apps.get(bundle_id)
-            return None if app is None else AppInfo(app.get("CFBundleVersion"), app.get("CFBundleShortVersionString"))
+            # Without ReturnAttributes, installation_proxy's lookup returns the app's whole Info.plist, our key too.
+            return None if app is None else AppInfo(app.get("CFBundleVersion"), app.get("CFBundleShortVersionString"),
+                                                    app.get(BUILD_ID_KEY))
 
         return self._loop.run(lookup(), self.LOCKDOWN_TIMEOUT, "looking up the app through installation_proxy")
 
@@ -240,7 +253,8 @@ class Pymobiledevice3Services:
                  if udid in self.stale_tunneld else "")
         tunnel = PreferredRsdTunnel(serial=udid, autopair=False)
         try:
-            return await tunnel.aopen(), tunnel
+            with usbmuxd_at(self.usbmux_address):
+                return await tunnel.aopen(), tunnel
         except UserspaceTunnelUnavailableError as error:
             raise UserspaceTunnelUnavailableError(f"{error}{stale}") from error
         except (OSError, asyncio.TimeoutError) as error:  # the transport itself (ConnectionError is an OSError)
@@ -287,10 +301,10 @@ class Pymobiledevice3Services:
         from pymobiledevice3.exceptions import DeviceNotFoundError
 
         async def connect() -> socket.socket:
-            device = await usbmux.select_device(udid)
+            device = await usbmux.select_device(udid, usbmux_address=self.usbmux_address)
             if device is None:
                 raise DeviceNotFoundError(udid, f"usbmux has no device {udid}")
-            return await device.connect(port)
+            return await device.connect(port, usbmux_address=self.usbmux_address)
 
         sock = self._loop.run(connect(), self.LOCKDOWN_TIMEOUT, f"connecting to port {port} through usbmuxd")
         sock.setblocking(True)
@@ -315,11 +329,42 @@ class Pymobiledevice3Services:
         return self._loop.run(self._house_arrest(udid, bundle_id, listing), self.LOCKDOWN_TIMEOUT,
                               "listing the app's results through house_arrest")
 
+    PUSH_TIMEOUT = 3600.0  # four variants are ~1 GB over USB 2
+
+    def push_weights(self, udid: str, bundle_id: str, folder: Path):
+        """Copy ``folder`` (a mirror of the app's Documents) onto the phone through house_arrest: weights.push_tree."""
+        from pytest_kokoro.devices.iphone.weights import push_tree
+
+        async def push(afc):
+            return await push_tree(afc, folder)
+
+        return self._loop.run(self._house_arrest(udid, bundle_id, push), self.PUSH_TIMEOUT,
+                              f"copying {folder} onto the phone through house_arrest")
+
     def pull_result(self, udid: str, bundle_id: str, name: str) -> bytes:
         async def pull(afc) -> bytes:
             return await afc.get_file_contents(f"{RESULTS_FOLDER}/{name}")
 
         return self._loop.run(self._house_arrest(udid, bundle_id, pull), 120, f"pulling {name} through house_arrest")
+
+
+@contextlib.contextmanager
+def usbmuxd_at(address: str | None):
+    """PreferredRsdTunnel takes no usbmux address (remote/rsd_tunnel.py:43): while it opens, the libusbmuxd variable
+    that usbmux.py's _resolve_usbmux_address reads points at the phone's usbmuxd. Nothing else runs on the loop
+    thread meanwhile that could read it, and one process drives one phone."""
+    if address is None:
+        yield
+        return
+    before = os.environ.get("USBMUXD_SOCKET_ADDRESS")
+    os.environ["USBMUXD_SOCKET_ADDRESS"] = address
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("USBMUXD_SOCKET_ADDRESS", None)
+        else:
+            os.environ["USBMUXD_SOCKET_ADDRESS"] = before
 
 
 def same_udid(a: str, b: str) -> bool:

@@ -24,6 +24,15 @@ public enum Memory {
         set { stub("Memory.peakMemory") }
     }
 
+    /// Memory.swift:251
+    public static var cacheLimit: Int {
+        get { stub("Memory.cacheLimit") }
+        set { stub("Memory.cacheLimit") }
+    }
+
     /// Memory.swift:356
     public static func clearCache() { stub("Memory.clearCache") }
 }
+
+/// Source/MLX/ErrorHandler.swift:149
+public func withError<R>(_ body: () throws -> R) throws -> R { stub("withError") }
