@@ -102,7 +102,7 @@ def test_host_run_end_to_end(suite):
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines([
         "*Kokoro benchmark on host*",
-        "case*rounds*TTFA s*RTF*inference s*load s*peak GiB*chunks*intelligibility",
+        "case*rounds*TTFA s*RTF*inference s*load s*peak GiB*chunks*intelligibility*min–max",
         "int8-jf_alpha-short*2*",
         "results: results/benchmark_results_*.json",
         "*SKIPPED*fp16-jf_alpha-short*--kokoro-model fp16=PATH*",
