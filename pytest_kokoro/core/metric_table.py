@@ -68,6 +68,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("model_load_time", "load", "load", "s", fold="max", report=False),
     Metric("peak_memory_gb", "peak", "peak", "GiB", fold="max"),
     Metric("chunk_count", "chunks", "chunks", fold="last", digits=0, report=False),
+    # Audio quality (pytest_kokoro/quality, docs/quality.md): the share of the text's words the audio can be
+    # aligned to. Higher is better; gated on request (--kokoro-gate intelligibility=10%), as each round already
+    # fails by name when it falls below 0.5.
+    Metric("quality_intelligibility", "intelligibility", "intelligibility", better=HIGHER, gateable=True,
+           digits=2, compare=True),
 )
 
 BY_SHORT = {metric.short: metric for metric in METRICS}

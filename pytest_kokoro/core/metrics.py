@@ -195,33 +195,3 @@ def _playback_problems(result: dict[str, Any]) -> list[str]:
         if reported is None or (not _close(value, reported) if key != "stall_count" else value != reported):
             problems.append(f"{key} {reported!r} is not the replay of the chunks, which gives {value!r}")
     return problems
-
-
-def audio_problems(audio: np.ndarray, text: str, sample_rate: int = SAMPLE_RATE) -> list[str]:
-    """What is wrong with the audio a run produced for ``text``: not finite, clipped, silent or of implausible length."""
-    if audio.size == 0:
-        return ["the audio is empty"]
-    problems = []
-    if not np.all(np.isfinite(audio)):
-        problems.append(f"{int(np.sum(~np.isfinite(audio)))} samples are NaN or infinite")
-        audio = np.nan_to_num(audio)
-    peak = float(np.max(np.abs(audio)))
-    if peak > 1.0:
-        problems.append(f"samples reach {peak:.3f}, outside [-1, 1]")
-    if peak < AUDIBLE_THRESHOLD:
-        problems.append(f"the audio is silent (peak {peak:.5f} < {AUDIBLE_THRESHOLD})")
-    seconds = audio.size / sample_rate
-    low, high = plausible_duration(text)
-    if not low <= seconds <= high:
-        problems.append(f"{seconds:.2f} s of audio for {len(text)} characters; expected {low:.2f}-{high:.2f} s")
-    return problems
-
-
-def plausible_duration(text: str) -> tuple[float, float]:
-    """Bounds on the speech length of ``text`` in seconds: loose, to catch truncated or runaway audio, not accents.
-
-    Kokoro speaks English at about 15 characters a second at speed 1.0; the bounds allow 4x either way plus
-    the model's own padding at each chunk end.
-    """
-    speakable = sum(ch.isalnum() for ch in text)
-    return speakable / 60.0, speakable / 3.75 + 2.0

@@ -138,6 +138,25 @@ class EngineExtras(BaseModel):
 ENGINE_EXTRA_KEYS = tuple(EngineExtras.model_fields)
 
 
+# What the host adds to every round after checking its audio (pytest_kokoro/quality, docs/quality.md), after the
+# plugin's own keys (device, case, host_wall_time). Null where a check did not run (--kokoro-quality=basic, a
+# SIMULATED engine's tone, a text with no English words to listen for).
+QUALITY_KEYS = (
+    "quality_failures",  # the names of the checks the audio failed, [] when none
+    "quality_reasons",  # what each failure found, in words, in the same order
+    "quality_peak",
+    "quality_level_dbfs",
+    "quality_flatness",
+    "quality_level_spread_db",
+    "quality_dc_offset",
+    "quality_leading_silence",
+    "quality_phoneme_tokens",
+    "quality_duration_ratio",
+    "quality_intelligibility",
+    "quality_check_time",
+)
+
+
 class ResultsFileError(ValueError):
     """A results file that is not in the kokoro_benchmark.py schema; the message names what is wrong."""
 

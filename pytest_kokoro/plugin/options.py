@@ -120,6 +120,9 @@ def plugin_options() -> tuple[Option, ...]:
                "each case is gated against them. 'same' runs the A/A check: a second harness of this very device "
                "and engine as the baseline arm, and the summary gives the interval of the bias between the arms",
                metavar="COMMAND"),
+        Option("--kokoro-quality", one_of("full", "basic"), "audio checks after each round: full (the model-free "
+               "checks and the pocketsphinx intelligibility score) or basic (model-free only; docs/quality.md)",
+               default="full", metavar="LEVEL"),
         Option("--kokoro-fuzz-profile", _fuzz_profile, "benchmarks/test_fuzz.py: hypothesis profile ci (25 "
                "examples) or nightly (500); fuzzing is off unless this or $HYPOTHESIS_PROFILE is set",
                metavar="PROFILE"),

@@ -48,7 +48,8 @@ class KokoroRun:
         self.cases: list[Case] = build_cases(config, self.kind, self.device_settings, self.engines)
         self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
                                  warmup=bool(option(config, "kokoro_warmup")),
-                                 timeout=timeout(config, self.kind, self.engines))
+                                 timeout=timeout(config, self.kind, self.engines),
+                                 quality=option(config, "kokoro_quality"))
         self.ab_command: str | None = option(config, "kokoro_ab_baseline")
         self._session: Any = None
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing

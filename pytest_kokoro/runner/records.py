@@ -35,7 +35,8 @@ class CaseRecord:
     passed: bool = False  # the case kept every rule, gate and budget
 
     def values(self, key: str) -> list[float]:
-        return [float(r[key]) for r in self.results]
+        # Rounds without the key (a check that did not run: null) give no value, never a crash.
+        return [float(r[key]) for r in self.results if r.get(key) is not None]
 
 
 @dataclass
@@ -45,3 +46,4 @@ class Settings:
     warmup: bool
     timeout: float
     speed: float = 1.0
+    quality: str = "full"  # --kokoro-quality: full (with intelligibility) or basic (model-free checks only)

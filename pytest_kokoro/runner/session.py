@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pytest_kokoro.core.metrics import audio_problems, invariant_problems
+from pytest_kokoro.core.metrics import invariant_problems
 from pytest_kokoro.core.schema import ResultsFileError, validate_result
 from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
+from pytest_kokoro.quality.assess import assess_round
+from pytest_kokoro.quality.intelligibility import IntelligibilityScorer, ScorerUnavailable
 from pytest_kokoro.runner.records import Case, CaseRecord, Settings
 from pytest_kokoro.runner.results import ResultsWriter
 
@@ -67,6 +69,7 @@ class KokoroSession:
         self.faults: list[str] = []
         self.hello: dict[str, Any] = {}
         self._loaded_variant: str | None = None
+        self._scorer: IntelligibilityScorer | None = None
         self._device_refused: str | None = None  # the device itself could not be used: said once, not retried
 
     def harness(self) -> HarnessClient:
@@ -125,6 +128,7 @@ class KokoroSession:
         result.update({"order": "grouped", "order_position": 0, **(order or {}), "previous_round": previous})
         self.log.last = f"{case.id}{f' ({self.arm})' if self.arm else ''} round {round_index}"
         problems = self.check(result, outcome, case)
+        problems += self.check_quality(result, outcome)  # the round stays in the results with its reasons
         # Kept in the file, so a report can mark the round and leave it out of medians (docs/results.md).
         result["broken_rules"] = list(problems)
         self.writer.add(result, outcome.audio)
@@ -177,8 +181,25 @@ class KokoroSession:
         if outcome.audio is not None:
             if outcome.audio.size != result["samples"]:
                 problems.append(f"{outcome.audio.size} audio samples received, the result says {result['samples']}")
-            problems += audio_problems(outcome.audio, case.text)
         return problems
+
+    def check_quality(self, result: dict[str, Any], outcome: RunOutcome) -> list[str]:
+        """The audio's named quality checks (pytest_kokoro/quality), on the host after the clock: adds the
+        ``quality_*`` keys to ``result`` and returns the failures as problems."""
+        if outcome.audio is None:
+            return []
+        problems = []
+        if self.settings.quality == "full" and self._scorer is None and not result["simulated"]:
+            try:
+                self._scorer = IntelligibilityScorer()
+            except ScorerUnavailable as error:
+                problems.append(str(error))  # the round is still checked without it, and kept
+        quality = assess_round(outcome.audio, chunk_texts=[c["text"] for c in outcome.chunks],
+                               chunk_samples=outcome.chunk_samples, voice=result["voice"], speed=result["speed"],
+                               sample_rate=result["sample_rate"], level=self.settings.quality, scorer=self._scorer,
+                               simulated=result["simulated"])
+        result.update(quality.keys)
+        return problems + quality.problems
 
     def abort(self) -> None:
         """Stop the harness now, without waiting for the round it is in (Ctrl-C, SIGTERM): every finished round is

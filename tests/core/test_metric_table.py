@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from pytest_kokoro.core.metric_table import BY_KEY, METRICS, default_thresholds, gateable
-from pytest_kokoro.core.schema import HARNESS_EXTRA_KEYS, REFERENCE_KEYS
+from pytest_kokoro.core.schema import HARNESS_EXTRA_KEYS, QUALITY_KEYS, REFERENCE_KEYS
 from tests.conftest import ROOT
 
 # A process that adds one row before anything reads the table, then asks every consumer about it.
@@ -64,7 +64,7 @@ def test_a_new_row_reaches_every_consumer(tmp_path):
 
 
 def test_every_row_names_a_result_key_and_a_unique_short_name():
-    assert all(metric.key in (*REFERENCE_KEYS, *HARNESS_EXTRA_KEYS) for metric in METRICS)
+    assert all(metric.key in (*REFERENCE_KEYS, *HARNESS_EXTRA_KEYS, *QUALITY_KEYS) for metric in METRICS)
     assert len({m.short for m in METRICS}) == len(METRICS) == len(BY_KEY)
-    assert set(gateable()) == {"inference", "rtf", "ttfa"}
+    assert set(gateable()) == {"inference", "intelligibility", "rtf", "ttfa"}
     assert default_thresholds() == {"rtf": 0.10, "ttfa": 0.15}

@@ -46,7 +46,7 @@ def test_gate_spec_string_round_trips():
         ("rtf=-5%", "must not be negative"),
         ("rtf=abc%", "'abc' is not a number"),
         ("rtf=inf%", "finite"),
-        ("rft=10%", "unknown metric 'rft' in gate spec; known metrics: inference, rtf, ttfa"),
+        ("rft=10%", "unknown metric 'rft' in gate spec; known metrics: inference, intelligibility, rtf, ttfa"),
         ("rtf=10%,rtf=5%", "'rtf' is given twice"),
         ("rtf=10%,,ttfa=5%", "stray comma"),
         ("alpha=2", "alpha is a significance level between 0 and 1"),
@@ -98,11 +98,11 @@ def test_bad_budgets_are_rejected(budgets, message):
 
 def test_metric_values_read_the_result_keys():
     rounds = [
-        {"real_time_factor": 0.3, "time_to_first_audio": 0.9, "inference_time": 1.2},
-        {"real_time_factor": 0.32, "time_to_first_audio": 1.0, "inference_time": 1.3},
+        {"real_time_factor": 0.3, "time_to_first_audio": 0.9, "inference_time": 1.2, "quality_intelligibility": 1.0},
+        {"real_time_factor": 0.32, "time_to_first_audio": 1.0, "inference_time": 1.3, "quality_intelligibility": None},
     ]
     assert metric_values(rounds) == {"rtf": [0.3, 0.32], "ttfa": [0.9, 1.0], "inference": [1.2, 1.3],
-                                     "calibration": []}
+                                     "intelligibility": [1.0], "calibration": []}
 
 
 def test_calibrated_values_divide_each_round_by_its_calibration():

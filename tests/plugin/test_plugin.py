@@ -25,7 +25,7 @@ def test_help_lists_every_option(pytester):
     result = pytester.runpytest("--help")
     for flag in ("--kokoro-device=DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
                  "--kokoro-warmup", "--no-kokoro-warmup", "--kokoro-results-dir", "--kokoro-wav", "--kokoro-model=VARIANT=PATH",
-                 "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port"):
+                 "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port", "--kokoro-quality"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
     result.stdout.fnmatch_lines(["*kokoro_rounds (string):*"])
 
@@ -113,7 +113,7 @@ def test_host_run_end_to_end(suite):
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines([
         "*Kokoro benchmark on host*",
-        "case*rounds*TTFA s*RTF*inference s*load s*peak GiB*chunks",
+        "case*rounds*TTFA s*RTF*inference s*load s*peak GiB*chunks*intelligibility*min–max",
         "int8-jf_alpha-short*2*",
         "results: results/benchmark_results_*.json",
         "*SKIPPED*fp16-jf_alpha-short*--kokoro-model fp16=PATH*",

@@ -44,7 +44,7 @@ def test_the_comparison_legend_covers_no_axes(groups):
 
 
 def test_the_trend_legend_covers_no_axes(groups):
-    series = {f"case {i}": [(0, 1.0 + i, 2.0), (1, 1.5 + i, 2.5)] for i in range(6)}
+    series = {f"case {i}": [(0, *[1.0 + i] * len(COMPARED)), (1, *[1.5 + i] * len(COMPARED))] for i in range(6)}
     figure = figures.trend_figure(series, ["run 1", "run 2"], COMPARED)
     renderer = _rendered(figure)
     box = figure.legends[0].get_window_extent(renderer)
@@ -54,7 +54,8 @@ def test_the_trend_legend_covers_no_axes(groups):
 
 @pytest.mark.parametrize("draw", [
     lambda groups: figures.comparison_figure(groups, COMPARED, ["host", "other"]),
-    lambda groups: figures.trend_figure({"a": [(0, 1.0, 2.0), (1, 1.5, 2.5)]}, ["run 1", "run 2"], COMPARED),
+    lambda groups: figures.trend_figure({"a": [(0, *[1.0] * len(COMPARED)), (1, *[1.5] * len(COMPARED))]},
+                                        ["run 1", "run 2"], COMPARED),
 ])
 def test_the_reference_line_is_drawn_on_the_axes_of_the_metric_that_has_one(groups, draw):
     figure = draw(groups)
