@@ -39,7 +39,7 @@ class Progress:
     """A long round says how it goes, at most every ``every`` seconds of host time (a 10,000-character text runs
     for minutes): which case and round, how many chunks are done, how long it has run. Never a measurement."""
 
-    def __init__(self, say: Callable[[str], None], every: float = 15.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, say: Callable[[str], None], every: float = 30.0, clock: Callable[[], float] = time.monotonic):
         self.say, self.every, self.clock = say, every, clock
         self.label, self.started, self.last = "", 0.0, 0.0
 
