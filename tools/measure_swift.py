@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--texts", default="default,paragraph")
     parser.add_argument("--arms", default=",".join(ARMS), help=f"a comma-separated subset of {','.join(ARMS)}")
+    parser.add_argument("--restart", action="store_true",
+                        help="new harness processes every round, so that the rounds sample how one process of a "
+                             "harness differs from the next instead of keeping one process of each for the whole run")
     parser.add_argument("--report", type=Path, help="print the tables of an earlier run's JSON and exit")
     args = parser.parse_args(argv)
     if args.report:
@@ -118,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "results" / f"swift_performance_{stamp}.json"
     try:
         for r in range(args.rounds):
+            if args.restart and r > 0:
+                for arm in arms:
+                    device, client = harnesses.pop(arm)
+                    client.shutdown()
+                    device.stop()
+                    harnesses[arm] = start(arm, logs)
             order = arm_order(arms, r)
             for text_id, text in texts.items():
                 for arm in order:
