@@ -3,7 +3,9 @@
 Run from the project root (after ./scripts/bootstrap and `cd ios-harness && swift build -c release`; needs
 valgrind):
 
-    .venv/bin/python tools/chunk_instructions.py [--text "Yes. No. Maybe so. Fine. Go."] [--keep DIR]
+    .venv/bin/python tools/chunk_instructions.py --arms swift [--text "Yes. No."] [--keep DIR] [--swift-binary PATH]
+    .venv/bin/python tools/chunk_instructions.py --cpu 3       # both harnesses, natively, CPU time between chunks
+    .venv/bin/python tools/chunk_instructions.py --phonemize 100
 
 Both harnesses run under `valgrind --tool=callgrind`, driven through pytest_kokoro.devices as `pytest benchmarks/`
 drives them (hello, load, one run with its warm-up), on the same sherpa-onnx engine (libsherpa-onnx-c-api). Callgrind
@@ -14,12 +16,17 @@ thread, so the instructions fall into intervals:
   between k  from the return of call k to the entry of call k+1: what the harness does per chunk in its timed window
              (sample copy, timestamp, chunk event, the loop, phonemizing the next chunk, building the config)
 
+In the Python harness the trigger did not fire under valgrind 3.19 (the engine call comes through ctypes/libffi and
+no dump was written), so `--cpu` below is the way to compare both harnesses; callgrind serves the Swift CLI.
+
 Instruction counts do not depend on the machine's load, so this can run on a busy machine; wall-clock numbers can
 not (tools/measure_swift.py, on a quiet machine). The run has no warm-up, so "between engine calls 1 and 2" is
 exactly the harness's own work between two timed chunks; "before the first engine call" also holds the calibration
 workload (before T1). Under valgrind a short chunk's engine call takes minutes, hence the two-chunk default text.
 
-`--phonemize REPEATS` instead times phonemizing alone (CPU time, no valgrind).
+`--phonemize REPEATS` instead times phonemizing alone (CPU time, no valgrind). `--cpu ROUNDS` instead puts
+tools/chunk_cpu/shim.c in front of the engine call of each harness, natively, and reports the calling thread's CPU
+time between two timed chunks (the same intervals as "between engine calls" here, in CPU time, in a minute).
 """
 
 from __future__ import annotations
@@ -162,18 +169,92 @@ def phonemize_cost(texts: list[str], repeats: int) -> list[str]:
             f"| CPU µs, mean over {len(texts) * repeats} chunks | {swift * 1e6:.0f} | {python * 1e6:.0f} |"]
 
 
+CPU_TEXT = "Yes. No. Maybe. Fine. Wait. Go on."
+
+
+def cpu_between_chunks(arm: str, text: str, rounds: int, work: Path, swift_binary: Path | None) -> dict[str, list[int]]:
+    """Run `text` `rounds` times (with the warm-up) on one harness with tools/chunk_cpu/shim.so in front of the
+    engine call; the thread CPU nanoseconds between two timed chunks and inside each timed engine call."""
+    from pytest_kokoro.devices.subprocess import sherpa_setup
+
+    shim_dir = Path(__file__).resolve().parent / "chunk_cpu"
+    shim = work / "shim.so"
+    if not shim.exists():
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(shim), str(shim_dir / "shim.c"), "-ldl"], check=True)
+    library = next(Path(sherpa_setup()["sherpa_library_dir"]).glob("libsherpa-onnx-c-api.*"))
+    out = work / f"{arm}.cpu"
+    out.unlink(missing_ok=True)
+    env = {"SHIM_SHERPA_LIB": str(library), "SHIM_OUT": str(out), "SHIM_SO": str(shim)}
+    if arm == "swift":
+        device = swift_device(work / "logs", engine="sherpa-onnx")
+        if swift_binary:
+            device.command[0] = str(swift_binary)
+        env["LD_PRELOAD"] = str(shim)
+    else:
+        device = host_device(work / "logs", {}, None, engine="sherpa-onnx")
+        device.command[1:3] = [str(shim_dir / "python_harness.py")]  # -m pytest_kokoro.harness, with the shim
+    device.env.update(env)
+    client = device.start(600.0)
+    chunks = 0
+    marks = []
+    try:
+        client.load(VARIANT)
+        for r in range(rounds):
+            marks.append(len(out.read_text().splitlines()) if out.exists() else 0)
+            result = client.run(text=text, voice=VOICE, variant=VARIANT, speed=1.0, warmup=True, send_audio=False,
+                                round_index=r, timeout=900.0).result
+            chunks = result["chunk_count"]
+    finally:
+        client.shutdown()
+        device.stop()
+    lines = out.read_text().splitlines()
+    between: list[int] = []
+    engine: list[int] = []
+    for start, end in zip(marks, [*marks[1:], len(lines)]):
+        rows = [line.split() for line in lines[start:end]]
+        # Per round: the warm-up's call, the gap holding the calibration (before T1), then the timed chunks.
+        between += [int(v) for k, v in rows if k == "between"][-(chunks - 1):] if chunks > 1 else []
+        engine += [int(v) for k, v in rows if k == "engine"][-chunks:]
+    return {"between": between, "engine": engine}
+
+
+def cpu_table(measured: dict[str, dict[str, list[int]]]) -> list[str]:
+    import statistics
+
+    lines = ["| harness | CPU between two timed chunks, µs median (min-max, n) | engine call, main thread CPU ms median |",
+             "| --- | --- | --- |"]
+    for arm, m in measured.items():
+        b = m["between"]
+        lines.append(f"| {arm} | {statistics.median(b) / 1e3:.0f} ({min(b) / 1e3:.0f}-{max(b) / 1e3:.0f}, {len(b)}) | "
+                     f"{statistics.median(m['engine']) / 1e6:.0f} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--text", default=DEFAULT_TEXT)
+    parser.add_argument("--text")
     parser.add_argument("--arms", default="swift,python")
     parser.add_argument("--phonemize", type=int, metavar="REPEATS",
                         help="instead: CPU time of phonemizing alone, Swift and Python, each sentence of --text REPEATS "
                              "times (no valgrind needed)")
+    parser.add_argument("--cpu", type=int, metavar="ROUNDS",
+                        help="instead: thread CPU time between two timed chunks, natively (no valgrind), ROUNDS runs "
+                             f"of --text (default here {CPU_TEXT!r}) per harness; needs a C compiler (cc)")
     parser.add_argument("--swift-binary", type=Path, help="the Swift CLI to measure (default: this checkout's release "
                         "build)")
     parser.add_argument("--keep", type=Path, help="keep the callgrind files in this folder")
     parser.add_argument("--report", type=Path, help="summarize the callgrind files of an earlier --keep folder")
     args = parser.parse_args(argv)
+    if args.cpu:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="chunk_cpu_"))
+        work.mkdir(parents=True, exist_ok=True)
+        text = args.text or CPU_TEXT
+        measured = {arm: cpu_between_chunks(arm, text, args.cpu, work, args.swift_binary)
+                    for arm in args.arms.split(",")}
+        print(f"Text: {text!r}; voice {VOICE}, {VARIANT}; {args.cpu} rounds per harness, warm-up before each.\n")
+        print("\n".join(cpu_table(measured)))
+        return 0
+    args.text = args.text or DEFAULT_TEXT
     if args.phonemize:
         sentences = [s.strip() + "." for s in args.text.split(".") if s.strip()]
         print("\n".join(phonemize_cost(sentences, args.phonemize)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.chunk_instructions import intervals, label, summarize
+from tools.chunk_instructions import cpu_table, intervals, label, summarize
 from tools.measure_swift import ARMS, arm_order, chunk_table, drift_table
 
 
@@ -68,3 +68,10 @@ def test_callgrind_dumps_become_the_intervals_around_each_engine_call(tmp_path):
         "| swift | after the last engine call | 3 | 40,000 |",
     ]
     assert label("", 2) == ("after the last engine call", 2)
+
+
+def test_cpu_table_gives_the_median_gap_between_chunks_and_the_engine_calls():
+    rows = cpu_table({"swift": {"between": [100_000, 300_000, 140_000], "engine": [1_400_000_000, 1_500_000_000]},
+                      "python": {"between": [450_000], "engine": [1_390_000_000]}})
+    assert rows[2] == "| swift | 140 (100-300, 3) | 1450 |"
+    assert rows[3] == "| python | 450 (450-450, 1) | 1390 |"
