@@ -2,7 +2,14 @@
 
 Run from the project root (after ./scripts/bootstrap and `cd ios-harness && swift build -c release`):
 
-    .venv/bin/python tools/measure_swift.py [--rounds 7] [--texts default,paragraph]
+    .venv/bin/python tools/measure_swift.py [--rounds 7] [--texts default,paragraph] [--arms swift-sherpa,python-sherpa]
+
+GitHub issue 24 (Swift slower than Python on texts of short sentences): `--texts default,paragraph,
+tools/texts/short_sentences.txt --arms swift-sherpa,python-sherpa` puts the two harnesses on the same engine side by
+side on texts of one-word and short sentences; besides the tables below it prints, per text, each chunk's own
+time (its `t` minus the previous chunk's) for both arms and their ratio, and the Swift/Python RTF ratio round by
+round (drift within a harness process shows as a trend there). tools/chunk_instructions.py counts the instructions
+each harness spends per chunk outside the engine call (load-independent).
 
 Three harnesses, each started once, driven through pytest_kokoro.devices exactly as `pytest benchmarks/` drives them:
 
@@ -40,6 +47,12 @@ ARMS = ("swift-sherpa", "python-sherpa", "python-ort")
 VOICE, VARIANT = "jf_alpha", "int8"
 
 
+def arm_order(arms: tuple[str, ...], r: int) -> tuple[str, ...]:
+    """Round r's order: rotated by one each round, so each arm goes first as often as the others."""
+    k = r % len(arms)
+    return arms[k:] + arms[:k]
+
+
 def start(arm: str, logs: Path):
     if arm == "swift-sherpa":
         device = swift_device(logs, engine="sherpa-onnx")
@@ -48,6 +61,24 @@ def start(arm: str, logs: Path):
     client = device.start(600.0)
     client.load(VARIANT)
     return device, client
+
+
+def process_schedstat(pid: int) -> tuple[float, float] | None:
+    """(seconds on a CPU, seconds waiting for one) summed over the process's threads (Linux /proc/PID/task/*/
+    schedstat, nanoseconds); None where there is no such file. CPU seconds count the work a harness did, whatever
+    the machine's load; waiting seconds count what the load took from it."""
+    tasks = Path(f"/proc/{pid}/task")
+    if not tasks.is_dir():
+        return None
+    on_cpu = waiting = 0
+    for task in tasks.iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue  # a thread that ended in between
+        on_cpu += int(fields[0])
+        waiting += int(fields[1])
+    return on_cpu / 1e9, waiting / 1e9
 
 
 def uptime() -> str:
@@ -67,27 +98,47 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--texts", default="default,paragraph")
+    parser.add_argument("--arms", default=",".join(ARMS), help=f"a comma-separated subset of {','.join(ARMS)}")
+    parser.add_argument("--restart", action="store_true",
+                        help="new harness processes every round, so that the rounds sample how one process of a "
+                             "harness differs from the next instead of keeping one process of each for the whole run")
     parser.add_argument("--report", type=Path, help="print the tables of an earlier run's JSON and exit")
     args = parser.parse_args(argv)
     if args.report:
         print(report_file(args.report))
         return 0
+    arms = tuple(a for a in args.arms.split(",") if a)
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown or not arms:
+        parser.error(f"--arms: {','.join(unknown) or 'nothing'} is not among {','.join(ARMS)}")
     texts = resolve_texts(args.texts.split(","))
     logs = ROOT / "results"
     load = {"start": uptime()}
-    harnesses = {arm: start(arm, logs) for arm in ARMS}
+    harnesses = {arm: start(arm, logs) for arm in arms}
     hello = {arm: client.hello for arm, (_, client) in harnesses.items()}
-    results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {a: [] for a in ARMS} for t in texts}
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {a: [] for a in arms} for t in texts}
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     out = ROOT / "results" / f"swift_performance_{stamp}.json"
     try:
         for r in range(args.rounds):
-            order = ARMS[r % 3:] + ARMS[:r % 3]
+            if args.restart and r > 0:
+                for arm in arms:
+                    device, client = harnesses.pop(arm)
+                    client.shutdown()
+                    device.stop()
+                    harnesses[arm] = start(arm, logs)
+            order = arm_order(arms, r)
             for text_id, text in texts.items():
                 for arm in order:
+                    pid = harnesses[arm][0]._process.pid
+                    before = process_schedstat(pid)
                     outcome = harnesses[arm][1].run(text=text, voice=VOICE, variant=VARIANT, speed=1.0, warmup=True,
                                                     send_audio=False, round_index=r, timeout=900.0)
-                    results[text_id][arm].append(outcome.result)
+                    after = process_schedstat(pid)
+                    sched = {}
+                    if before and after:  # the whole request: warm-up, calibration and the timed chunks
+                        sched = {"process_cpu_s": after[0] - before[0], "process_wait_s": after[1] - before[1]}
+                    results[text_id][arm].append({**outcome.result, "chunk_samples": outcome.chunk_samples, **sched})
             load["end"] = uptime()
             out.write_text(json.dumps({"load": load, "hello": hello, "rounds": r + 1, "results": results}, indent=1))
             print(f"round {r + 1}/{args.rounds} done; {load['end']}", file=sys.stderr, flush=True)
@@ -100,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(results, hello, load, path: Path) -> str:
+    arms = [a for a in ARMS if a in hello]
     lines = [f"Machine load: start `{load['start']}`; end `{load['end']}`.", ""]
-    for arm in ARMS:
+    for arm in arms:
         lines.append(f"- {arm}: {hello[arm]['harness']} {hello[arm]['engine']} ({hello[arm]['engine_version']})")
-    lines += ["", "| text | arm | chunks | samples | TTFA s median (min-max) | RTF median (min-max) | peak GiB (median) |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += ["", "| text | arm | chunks | samples | TTFA s median (min-max) | RTF median (min-max) | peak GiB (median) | "
+              "process CPU s per request (median) | waiting for a CPU s (median) |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for text_id, arms in results.items():
         for arm, rs in arms.items():
             ttfa = [r["time_to_first_audio"] for r in rs]
@@ -112,11 +165,14 @@ def report(results, hello, load, path: Path) -> str:
             lines.append(f"| {text_id} | {arm} | {sorted({r['chunk_count'] for r in rs})} | "
                          f"{sorted({r['samples'] for r in rs})} | {median(ttfa):.3f} ({min(ttfa):.3f}-{max(ttfa):.3f}) | "
                          f"{median(rtf):.3f} ({min(rtf):.3f}-{max(rtf):.3f}) | "
-                         f"{median([r['peak_memory_gb'] for r in rs]):.3f} |")
+                         f"{median([r['peak_memory_gb'] for r in rs]):.3f} | {cpu_cell(rs, 'process_cpu_s')} | "
+                         f"{cpu_cell(rs, 'process_wait_s')} |")
     lines += ["", "| text | ratio | TTFA: ratio of medians | TTFA: median paired ratio | RTF: ratio of medians | "
               "RTF: median paired ratio |", "| --- | --- | --- | --- | --- | --- |"]
     for text_id, arms in results.items():
         for a, b in (("swift-sherpa", "python-sherpa"), ("swift-sherpa", "python-ort"), ("python-sherpa", "python-ort")):
+            if a not in arms or b not in arms:
+                continue
             row = [f"| {text_id} | {a} / {b}"]
             for key in ("time_to_first_audio", "real_time_factor"):
                 x = [r[key] for r in arms[a]]
@@ -124,8 +180,50 @@ def report(results, hello, load, path: Path) -> str:
                 row.append(f"{median(x) / median(y):.3f}")
                 row.append(f"{median([p / q for p, q in zip(x, y)]):.3f}")
             lines.append(" | ".join(row) + " |")
+    if "swift-sherpa" in arms and "python-sherpa" in arms:
+        lines += ["", *chunk_table(results), "", *drift_table(results)]
     lines += ["", f"Every result: `{path.relative_to(ROOT)}`"]
     return "\n".join(lines)
+
+
+def cpu_cell(rs: list[dict[str, Any]], key: str) -> str:
+    values = [r[key] for r in rs if key in r]
+    return f"{median(values):.3f}" if values else "-"
+
+
+def chunk_seconds(result: dict[str, Any]) -> list[float]:
+    """Each chunk's own time: its `t` minus the previous chunk's (per_sentence_inference)."""
+    return list(result["per_sentence_inference"])
+
+
+def chunk_table(results) -> list[str]:
+    """Per text and chunk: the median of each chunk's own seconds, Swift and Python on sherpa, and their ratio."""
+    lines = ["| text | chunk | samples | swift-sherpa s median | python-sherpa s median | Swift / Python |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for text_id, arms in results.items():
+        swift, python = arms["swift-sherpa"], arms["python-sherpa"]
+        counts = {len(r["per_sentence_inference"]) for r in swift + python}
+        if len(counts) != 1:
+            lines.append(f"| {text_id} | chunk counts differ: {sorted(counts)} | | | | |")
+            continue
+        for k in range(counts.pop()):
+            s = median([chunk_seconds(r)[k] for r in swift])
+            p = median([chunk_seconds(r)[k] for r in python])
+            samples = sorted({r["chunk_samples"][k] for r in swift + python if "chunk_samples" in r}) or "-"
+            lines.append(f"| {text_id} | {k} | {samples} | {s:.3f} | {p:.3f} | {s / p:.3f} |")
+    return lines
+
+
+def drift_table(results) -> list[str]:
+    """Swift/Python RTF per round, per text: a harness that slows down within its process shows a rising row."""
+    rounds = max(len(arms["swift-sherpa"]) for arms in results.values())
+    lines = ["| text | " + " | ".join(f"round {r + 1}" for r in range(rounds)) + " |",
+             "| --- |" + " --- |" * rounds]
+    for text_id, arms in results.items():
+        pairs = zip(arms["swift-sherpa"], arms["python-sherpa"])
+        cells = [f"{s['real_time_factor'] / p['real_time_factor']:.3f}" for s, p in pairs]
+        lines.append(f"| {text_id} (Swift / Python RTF) | " + " | ".join(cells) + " |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -119,12 +119,26 @@ public final class BenchmarkRunner {
         var stateBefore: [(String, JSONValue)]
     }
 
-    /// What the timed loop measured: each chunk's time since T1 and sample count, and the first audible sample.
+    /// What the timed loop measured: each chunk's time since T1, its sample count and its samples. The samples are
+    /// kept (the arrays themselves, not copies) so that the first audible sample is searched after the clock, as the
+    /// Python harness does (it keeps every chunk's samples too, pytest_kokoro/harness/server.py `_run`).
     struct Timed {
         var times: [Double] = []
         var chunkSamples: [Int] = []
         var totalSamples = 0
-        var firstAudible: Int?
+        var audio: [[Float]] = []
+
+        /// The index of the run's first audible sample, counted over the chunks in order; nil when none is.
+        var firstAudible: Int? {
+            var offset = 0
+            for chunk in audio {
+                if let i = AudioCollector.firstAudibleIndex(chunk, threshold: BenchmarkRunner.audibleThreshold) {
+                    return offset + i
+                }
+                offset += chunk.count
+            }
+            return nil
+        }
     }
 
     /// Run one benchmark. `onChunk` is called on this thread after each chunk's timestamp is taken; an error it
@@ -193,7 +207,8 @@ public final class BenchmarkRunner {
     }
 
     /// T1, then chunk by chunk: synthesize, timestamp the moment the samples exist, hand the chunk on. Only engine
-    /// work and that bookkeeping happen between T1 and the last chunk's timestamp.
+    /// work and that bookkeeping happen between T1 and the last chunk's timestamp (GitHub issue 24: what the Swift
+    /// harness does per chunk besides the engine call is what the Python harness does, tools/chunk_instructions.py).
     func timeChunks(_ request: RunRequest, _ chunks: [String], onChunk: ChunkHandler) throws -> Timed {
         var timed = Timed()
         let t1 = Stopwatch()  // T1
@@ -203,10 +218,8 @@ public final class BenchmarkRunner {
                 throw HarnessError.wrap(error, context: "synthesizing chunk \(index) failed")
             }
             let t = t1.elapsed()  // right after the samples exist, on the thread that produced them
-            if timed.firstAudible == nil,
-               let i = AudioCollector.firstAudibleIndex(audio, threshold: BenchmarkRunner.audibleThreshold) {
-                timed.firstAudible = timed.totalSamples + i
-            }
+            // Bookkeeping only: the search for the first audible sample waits until after the clock (`result`).
+            timed.audio.append(audio)
             timed.times.append(t)
             timed.totalSamples += audio.count
             timed.chunkSamples.append(audio.count)

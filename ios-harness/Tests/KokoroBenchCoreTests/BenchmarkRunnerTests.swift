@@ -53,6 +53,17 @@ final class BenchmarkRunnerTests: XCTestCase {
         XCTAssertEqual(again.totalTime, again.inferenceTime)
     }
 
+    /// Issue 24: the first audible sample is searched after the clock, over the chunks the loop kept, and still
+    /// counts across chunks (a silent first chunk, as the Python harness's `time_to_first_audible` over all audio).
+    func testFirstAudibleIsFoundAfterTheClockAcrossChunks() {
+        var timed = BenchmarkRunner.Timed()
+        XCTAssertNil(timed.firstAudible)
+        timed.audio = [[0, 0.001, -0.005], [0.002, -0.5, 0.9]]
+        XCTAssertEqual(timed.firstAudible, 3 + 1)
+        timed.audio = [[0, 0.001], []]
+        XCTAssertNil(timed.firstAudible, "no sample reaches the threshold: no audible time, never a made-up one")
+    }
+
     func testWarmupFinishesBeforeTheClockStarts() throws {
         let engine = fastEngine()
         let runner = BenchmarkRunner(engine: engine)
