@@ -101,7 +101,7 @@ def test_a_run_says_what_a_speech_engineer_needs(suite):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "kokoro: 1 case(s) on host (onnxruntime), 1 timed round(s) each, warm-up off; times are the harness's*",
-        "case*rounds*TTFA s*min–max*RTF*min–max*inference s*load s*peak GiB*chunks",
+        "case*rounds*TTFA s*min–max*RTF*min–max*inference s*load s*peak GiB*chunks*",
         "note: 1 round(s) a case: a median of so few says little*--kokoro-rounds 5 or more*",
         "next: --kokoro-report report.html*", "next: --kokoro-save-baseline NAME*",
     ])
