@@ -22,7 +22,7 @@ import numpy as np
 
 from pytest_kokoro.harness import mlx_weights, model_files
 from pytest_kokoro.harness.model_files import ENGLISH_VOICES, VOICE_PACK_HINT, ModelFileError
-from pytest_kokoro.harness.onnx_engine import MAX_TOKENS, EngineError, LoadedVariant
+from pytest_kokoro.harness.onnx_engine import MAX_TOKENS, EngineError, LoadedVariant, load_voice_packs
 
 MLX_VERSION = "0.32.4"
 MLX_AUDIO_VERSION = "0.6.2"
@@ -182,13 +182,7 @@ class MlxKokoroEngine:
 
     def _packs(self) -> list:
         if self._voice_files is None:
-            packs = [np.load(model_files.japanese_voice_pack())]
-            if self._voice_pack:
-                try:
-                    packs.append(np.load(model_files.user_file(self._voice_pack, "the voice pack", VOICE_PACK_HINT)))
-                except (ModelFileError, OSError, ValueError) as error:
-                    raise EngineError("missing_file", f"cannot read the voice pack: {error}") from error
-            self._voice_files = packs
+            self._voice_files = load_voice_packs(self._voice_pack)
         return self._voice_files
 
     # --- synthesis ---

