@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pytest_kokoro.core.engines import HOST_ENGINES
 from pytest_kokoro.core.options import Option, assignment
-from pytest_kokoro.devices import subprocess as local
 from pytest_kokoro.devices.base import DeviceKind, DeviceRun, DeviceSettings, DeviceSpec
 
 
@@ -41,10 +40,14 @@ class HostKind(DeviceKind):
         return [*variants, *extra], voices
 
     def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:
+        from pytest_kokoro.devices import subprocess as local  # numpy, via the client: only when used
+
         return local.host_extra_problem()
 
     def open(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None) -> DeviceRun:
         models, voice_pack = self.models(settings), settings.option("kokoro_voice_pack")
+        from pytest_kokoro.devices import subprocess as local  # numpy, via the client: only when used
+
         return DeviceRun(lambda: local.host_device(settings.results_dir, models, voice_pack,
                                                    engine or self.default_engine()))
 

@@ -5,7 +5,6 @@ installed, else the SIMULATED scripted engine)."""
 from __future__ import annotations
 
 from pytest_kokoro.core.engines import SWIFT_ENGINES
-from pytest_kokoro.devices import subprocess as local
 from pytest_kokoro.devices.base import DeviceKind, DeviceRun, DeviceSettings, DeviceSpec
 
 
@@ -16,9 +15,13 @@ class SwiftKind(DeviceKind):
     order = 10
 
     def preflight(self, settings: DeviceSettings, engine: str | None) -> str | None:
+        from pytest_kokoro.devices import subprocess as local  # numpy, via the client: only when used
+
         return local.swift_toolchain_problem()
 
     def open(self, spec: DeviceSpec, settings: DeviceSettings, engine: str | None) -> DeviceRun:
+        from pytest_kokoro.devices import subprocess as local  # numpy, via the client: only when used
+
         return DeviceRun(lambda: local.swift_device(settings.results_dir, engine=engine or self.default_engine()))
 
 

@@ -237,10 +237,12 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    merger = config.stash.get(MERGER_KEY, None)
+    if (merger is None or not merger.written) and _started(config) is None:
+        return  # no kokoro case ran here: nothing to import or say
     from pytest_kokoro.plugin.summary import summary_facts, workers_summary_facts
     from pytest_kokoro.report.terminal import summary_sections
 
-    merger = config.stash.get(MERGER_KEY, None)
     facts = []
     if merger is not None and merger.written:
         facts.append(workers_summary_facts(config.stash[RUN_KEY], merger))

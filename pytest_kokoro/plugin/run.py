@@ -20,7 +20,7 @@ import pytest
 from pytest_kokoro.devices.base import DeviceKind, DeviceSpec, WorkerSetupError
 from pytest_kokoro.devices.registry import kind as device_kind
 from pytest_kokoro.plugin.options import build_cases, device_settings, device_spec, engines, option, timeout
-from pytest_kokoro.runner.records import Case, Settings
+from pytest_kokoro.runner.records import Case, RunLog, Settings
 
 # --kokoro-ab-baseline=same: the A/A check (docs/gates.md).
 AA_CHECK = "same"
@@ -59,8 +59,6 @@ class KokoroRun:
         self.cases_by_nodeid: dict[str, Case] = {}
         self.interleaved: Any = None  # runner.order.InterleavedGroups when rounds are interleaved
         self.order_note: str | None = None
-        from pytest_kokoro.runner.session import RunLog
-
         self.log = RunLog()
 
     def label(self, engine: str | None) -> str:

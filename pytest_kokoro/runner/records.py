@@ -47,3 +47,11 @@ class Settings:
     timeout: float
     speed: float = 1.0
     quality: str = "full"  # --kokoro-quality: full (with intelligibility) or basic (model-free checks only)
+
+
+class RunLog:
+    """What ran last in this run, across every session (engines, A/B arms): each round records the one before it,
+    so an order effect (heat, caches, a harness that ran just before) can be seen in the results."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None

@@ -12,7 +12,7 @@ from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
 from pytest_kokoro.quality.assess import assess_round
 from pytest_kokoro.quality.intelligibility import IntelligibilityScorer, ScorerUnavailable
-from pytest_kokoro.runner.records import Case, CaseRecord, Settings
+from pytest_kokoro.runner.records import Case, CaseRecord, RunLog, Settings
 from pytest_kokoro.runner.results import ResultsWriter
 
 # Error codes that mean "this case cannot run here" (skip, with the harness's instructions), not "broken".
@@ -25,14 +25,6 @@ class CaseUnavailable(Exception):
 
 class CaseFailed(Exception):
     """A case could not be measured, or its measurement broke a rule; the message says which and why."""
-
-
-class RunLog:
-    """What ran last in this run, across every session (engines, A/B arms): each round records the one before it,
-    so an order effect (heat, caches, a harness that ran just before) can be seen in the results."""
-
-    def __init__(self) -> None:
-        self.last: str | None = None
 
 
 class Progress:
