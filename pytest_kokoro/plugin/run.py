@@ -177,7 +177,8 @@ class KokoroRun:
 
         seconds = option(self.config, "kokoro_cooldown")
         cooldown = Cooldown(seconds, say) if seconds and say is not None else (Cooldown(seconds) if seconds else None)
-        return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown)
+        return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown,
+                          option(self.config, "kokoro_ab_first"))
 
     def first_measurement(self, case: Case, nodeid: str, say=None):
         """The case's first measurement when its rounds are interleaved with others', else None (measured alone)."""
