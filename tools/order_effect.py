@@ -1,0 +1,127 @@
+"""The order effect on this machine (GitHub issue 23): does what ran first, or last, decide a comparison?
+
+Two host engines of one voice × text (onnxruntime and sherpa-onnx, each its own harness process) are compared by
+the real suite in four arrangements, taken in rotation so that drift on a shared machine hits them all alike:
+
+  grouped A→B       --kokoro-order=grouped, all onnxruntime rounds, then all sherpa-onnx rounds
+  grouped B→A       the same, sherpa-onnx first
+  interleaved A↔B   --kokoro-order=interleaved (A B, B A, A B, ...), onnxruntime listed first
+  interleaved B↔A   the same, sherpa-onnx listed first
+
+    .venv/bin/python tools/order_effect.py run --repeats 2 --rounds 12 --label quiet
+    .venv/bin/python tools/order_effect.py report
+
+The report gives, per arrangement, each engine's median TTFA and RTF and the ratio sherpa-onnx/onnxruntime of the
+medians; the order effect is how far that ratio moves when the order flips (grouped: which engine ran first;
+interleaved: which was listed first). It also gives each engine's median when it ran first against when it ran last
+in grouped runs. Results stay under results/order_effect/, one folder per pytest run (with its load before and
+after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+POOL = ROOT / "results" / "order_effect"
+A, B = "onnxruntime", "sherpa-onnx"
+ARRANGEMENTS = {"grouped A→B": ("grouped", (A, B)), "grouped B→A": ("grouped", (B, A)),
+                "interleaved A↔B": ("interleaved", (A, B)), "interleaved B↔A": ("interleaved", (B, A))}
+KEYS = (("TTFA", "time_to_first_audio"), ("RTF", "real_time_factor"))
+
+
+def run_once(name: str, rounds: int, label: str, extra: list[str]) -> None:
+    order, engines = ARRANGEMENTS[name]
+    folder = POOL / f"{datetime.now().strftime('%Y%m%d_%H%M%S')}_{label}_{order}_{engines[0]}"
+    argv = [sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "-p", "no:randomly", "-p", "no:cacheprovider",
+            "-q", "--kokoro-texts=short", f"--kokoro-rounds={rounds}", f"--kokoro-order={order}",
+            f"--kokoro-engine={','.join(engines)}", f"--kokoro-results-dir={folder}", *extra]
+    before = os.getloadavg()[0]
+    started = datetime.now()
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"arrangement": name, "label": label, "argv": argv[2:], "exit": done.returncode, "load_before": before,
+            "load_after": os.getloadavg()[0], "started": started.isoformat(timespec="seconds"),
+            "seconds": round((datetime.now() - started).total_seconds(), 1)}
+    (folder / "order_run.json").write_text(json.dumps(meta, indent=1))
+    (folder / "pytest_output.txt").write_text(done.stdout + done.stderr)
+    print(f"{name} ({label}): exit {done.returncode}, {meta['seconds']} s, load {before:.1f} -> "
+          f"{meta['load_after']:.1f}", file=sys.stderr, flush=True)
+
+
+def rounds_of(folder: Path) -> list[dict[str, Any]]:
+    files = sorted(folder.glob("benchmark_results_*.json"))
+    return [r for r in json.loads(files[-1].read_text()) if not r.get("broken_rules")] if files else []
+
+
+def median_of(rounds: list[dict[str, Any]], engine: str, key: str) -> float | None:
+    values = [r[key] for r in rounds if r["engine"] == engine]
+    return statistics.median(values) if values else None
+
+
+def report(pool: Path = POOL) -> str:
+    runs = []
+    for meta_file in sorted(pool.glob("*/order_run.json")):
+        meta = json.loads(meta_file.read_text())
+        meta["rounds"] = rounds_of(meta_file.parent)
+        runs.append(meta)
+    if not runs:
+        return f"no runs under {pool}; make some with: .venv/bin/python tools/order_effect.py run"
+    lines = ["| arrangement | label | runs | rounds per engine | TTFA onnxruntime / sherpa-onnx s | RTF onnxruntime / "
+             "sherpa-onnx | TTFA ratio sherpa/ort | RTF ratio sherpa/ort |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["arrangement"], run["label"]), []).append(run)
+    for (name, label), members in sorted(groups.items(), key=lambda kv: (kv[0][1], list(ARRANGEMENTS).index(kv[0][0]))):
+        rounds = [r for run in members for r in run["rounds"]]
+        cells = []
+        ratios = []
+        for _, key in KEYS:
+            a, b = median_of(rounds, A, key), median_of(rounds, B, key)
+            cells.append(f"{a:.3f} / {b:.3f}" if a and b else "-")
+            ratios.append(f"{b / a:.3f}" if a and b else "-")
+        count = sum(1 for r in rounds if r["engine"] == A)
+        lines.append(f"| {name} | {label} | {len(members)} | {count} | {' | '.join(cells)} | {' | '.join(ratios)} |")
+    lines += ["", "| engine | label | grouped: median when first / when last, TTFA | RTF |", "| --- | --- | --- | --- |"]
+    for label in sorted({run["label"] for run in runs}):
+        for engine in (A, B):
+            cells = []
+            for _, key in KEYS:
+                first = [r[key] for run in runs if run["label"] == label and run["arrangement"].startswith("grouped")
+                         for r in run["rounds"] if r["engine"] == engine and ARRANGEMENTS[run["arrangement"]][1][0] == engine]
+                last = [r[key] for run in runs if run["label"] == label and run["arrangement"].startswith("grouped")
+                        for r in run["rounds"] if r["engine"] == engine and ARRANGEMENTS[run["arrangement"]][1][0] != engine]
+                cells.append(f"{statistics.median(first) / statistics.median(last):.3f}" if first and last else "-")
+            lines.append(f"| {engine} | {label} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    make = sub.add_parser("run", help="run every arrangement --repeats times, in rotation, then print the report")
+    make.add_argument("--repeats", type=int, default=2)
+    make.add_argument("--rounds", type=int, default=12)
+    make.add_argument("--label", required=True, help="how the machine was, e.g. quiet or loaded")
+    make.add_argument("pytest_args", nargs="*", help="more pytest options, after --")
+    sub.add_parser("report", help="print the tables of the runs under results/order_effect")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        names = list(ARRANGEMENTS)
+        for repeat in range(args.repeats):
+            for name in (names if repeat % 2 == 0 else list(reversed(names))):
+                run_once(name, args.rounds, args.label, args.pytest_args)
+    print(report())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
