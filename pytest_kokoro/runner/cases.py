@@ -31,7 +31,7 @@ class CaseOutcome:
 
 class CaseRunner:
     def __init__(self, session: KokoroSession, keeper: GateKeeper, ab_baseline: KokoroSession | None = None,
-                 cooldown: Callable[[Case, int], None] | None = None):
+                 cooldown: Callable[[KokoroSession, Case, int], None] | None = None):
         self.session = session
         self.keeper = keeper
         self.ab_baseline = ab_baseline
@@ -58,7 +58,7 @@ class CaseRunner:
                 [self.ab_baseline, self.session] if round_index % 2 == 0 else [self.session, self.ab_baseline])
             for session in arms:
                 if self.cooldown is not None:
-                    self.cooldown(case, round_index)
+                    self.cooldown(session, case, round_index)
                 result, broken = self._one_round(session, case, round_index, nodeid, order)
                 (baseline_results if session is self.ab_baseline else results).append(result)
                 problems += broken
@@ -66,8 +66,8 @@ class CaseRunner:
 
     def _compare(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
         """The gate's comparison, over the rounds fit to compare: a round the harness marked (a Debug build, a hot
-        or Low Power Mode phone, the app in the background: core/schema.py gate_exclusions) stays in the results
-        and is left out here; in A/B, with its pair."""
+        or Low Power Mode phone, the app in the background) or the plugin found hot (runner/heat.py), all named by
+        core/schema.py gate_exclusions, stays in the results and is left out here; in A/B, with its pair."""
         if self.ab_baseline is not None:
             pairs = [(b, c) for b, c in zip(baseline_results, results) if not gate_exclusions(b) and not gate_exclusions(c)]
             return self.keeper.compare_interleaved([b for b, _ in pairs], [c for _, c in pairs])
