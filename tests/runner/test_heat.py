@@ -148,3 +148,20 @@ def test_a_harness_that_cannot_answer_stops_the_case_with_its_message():
     session = FakeSession([CaseFailed("the iphone harness cannot report its conditions: rebuild and reinstall")])
     with pytest.raises(CaseFailed, match="rebuild and reinstall"):
         waiting(session)
+
+
+def test_a_hot_host_round_stays_in_the_results_and_out_of_the_gate_comparison_and_the_baseline():
+    from pytest_kokoro.runner.cases import CaseRunner, baseline_cases
+    from pytest_kokoro.runner.records import CaseRecord
+
+    cool = {"real_time_factor": 0.5, "heat_flags": []}  # the host harness writes no excluded_from_gates
+    hot = {"real_time_factor": 0.9, "heat_flags": ["calibration_hot"]}
+
+    class Keeper:
+        def compare(self, case_id, results):
+            return results
+
+    case = Case("int8", "jf_alpha", "short", "Hi.")
+    assert CaseRunner(None, Keeper())._compare(case, [cool, hot, cool], []) == [cool, cool]
+    record = CaseRecord(case, "t[c]", [cool, hot, cool], first_rounds=3, passed=True)
+    assert baseline_cases([record]) == ([("int8-jf_alpha-short", [cool, cool])], [])
