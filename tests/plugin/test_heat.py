@@ -6,6 +6,9 @@ cooldown waits for a nominal device, bounded, and names the fix when a harness c
 from __future__ import annotations
 
 import json
+import shutil
+
+import pytest
 
 from tests.conftest import ROOT, results_of
 from tests.runner.test_faults import FAULTY_CONFTEST
@@ -59,3 +62,20 @@ def test_a_harness_without_the_conditions_request_names_the_fix(pytester, monkey
     result.stdout.fnmatch_lines(["*the host harness cannot report its conditions: pytest_kokoro.harness 0.1.0 does not "
                                  "answer the conditions request that --kokoro-cooldown nominal needs: rebuild and "
                                  "reinstall the app (iphone), rebuild ios-harness (swift) or update*"])
+
+
+@pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain (the SIMULATED scripted CLI)")
+def test_the_swift_harness_answers_conditions_and_writes_the_heat_keys(pytester):
+    """SIMULATED scripted engine through the Swift CLI: the nominal cooldown asks the Swift harness before each
+    round, and every round has the heat keys (null temperature and frequency on a VM, never invented)."""
+    pytester.makepyfile(test_kokoro=SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--kokoro-device=swift", "--kokoro-engine=scripted",
+                                           "--kokoro-variants=bf16", "--kokoro-texts=short", "--kokoro-rounds=2",
+                                           "--kokoro-cooldown=nominal:20")
+    result.assert_outcomes(passed=1)
+    for row in results_of(pytester)[1]:
+        assert row["calibration_time"] > 0 and row["calibration_time_after"] > 0
+        assert isinstance(row["heat_flags"], list) and row["broken_rules"] == []
+        for key in ("cpu_temperature_c_before", "cpu_temperature_c_after", "cpu_frequency_mhz_before",
+                    "cpu_frequency_mhz_after"):
+            assert key in row
