@@ -113,9 +113,6 @@ class CooldownSpec:
     def __bool__(self) -> bool:
         return self.until_nominal or self.seconds > 0
 
-    def __str__(self) -> str:
-        return f"nominal:{self.seconds:g}" if self.until_nominal else f"{self.seconds:g}"
-
 
 def cooldown(text: str) -> CooldownSpec:
     """``SECONDS``, ``nominal`` or ``nominal:MAX_SECONDS``."""
