@@ -74,6 +74,14 @@ def _engines(text: str) -> list[str]:
     return engines
 
 
+def _hot_factor(text: str) -> float:
+    factor = non_negative_float(text)
+    if 0 < factor <= 1:
+        raise ValueError(f"must be above 1 (a round slower than the session's coolest by that factor ran hot) or 0 "
+                         f"(the rule off), got {factor:g}")
+    return factor
+
+
 def _device_help() -> str:
     return "where to run: " + "; ".join(f"{kind.spelling()}: {kind.description}" for kind in kinds().values())
 
@@ -104,7 +112,7 @@ def plugin_options() -> tuple[Option, ...]:
                "SECONDS to wait, or nominal[:MAX_SECONDS] to wait until the device reports nominal (thermal state "
                "nominal or fair where it has one, the calibration workload no longer hot), at most MAX_SECONDS "
                "(default 600)", default="0", metavar="SECONDS|nominal[:MAX]"),
-        Option("--kokoro-hot-factor", non_negative_float, "a round whose calibration workload took more than this "
+        Option("--kokoro-hot-factor", _hot_factor, "a round whose calibration workload took more than this "
                "many times the coolest one of its harness session ran hot: it stays in the results and is left out "
                "of gates and baselines (0 turns this rule off; a serious or critical thermal state always counts)",
                default=1.5, metavar="FACTOR"),

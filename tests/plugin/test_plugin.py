@@ -34,6 +34,7 @@ def test_help_lists_every_option(pytester):
 @pytest.mark.parametrize("args,message", [
     (["--kokoro-device=android"], "*unknown device 'android': use host, swift, iphone or iphone:UDID*"),
     (["--kokoro-rounds=0"], "*--kokoro-rounds*must be at least 1*"),
+    (["--kokoro-hot-factor=0.8"], "*--kokoro-hot-factor*must be above 1*or 0 (the rule off), got 0.8*"),
     (["--kokoro-cooldown=warm"], "*--kokoro-cooldown*expected SECONDS, nominal or nominal:MAX_SECONDS, got 'warm'*"),
     (["--kokoro-texts=no-such-text"], "*'no-such-text' is neither a built-in text (default, short, paragraph) nor a file*"),
     (["--kokoro-model=fp16"], "*expected VARIANT=PATH*"),
