@@ -165,3 +165,25 @@ def test_a_hot_host_round_stays_in_the_results_and_out_of_the_gate_comparison_an
     assert CaseRunner(None, Keeper())._compare(case, [cool, hot, cool], []) == [cool, cool]
     record = CaseRecord(case, "t[c]", [cool, hot, cool], first_rounds=3, passed=True)
     assert baseline_cases([record]) == ([("int8-jf_alpha-short", [cool, cool])], [])
+
+
+def test_a_gate_left_with_too_few_rounds_says_how_many_ran_hot_and_what_to_do():
+    from pytest_kokoro.gates.keeper import GateSetupError
+    from pytest_kokoro.runner.cases import CaseRunner
+
+    hot = {"real_time_factor": 0.9, "heat_flags": ["calibration_hot"]}
+    cool = {"real_time_factor": 0.5, "heat_flags": []}
+
+    class Keeper:
+        def compare(self, case_id, results):
+            raise GateSetupError(f"with this run's {len(results)} no verdict could reach alpha")
+
+    case = Case("int8", "jf_alpha", "short", "Hi.")
+    with pytest.raises(GateSetupError, match=r"no round is left to compare: 2 of 2 rounds of int8-jf_alpha-short were "
+                                             r"left out of gates \(calibration_hot: 2\); let the device cool down "
+                                             r"before each round \(--kokoro-cooldown nominal\)"):
+        CaseRunner(None, Keeper())._compare(case, [hot, hot], [])
+    with pytest.raises(GateSetupError, match=r"run's 1 no verdict could reach alpha: 1 of 2 rounds .*hot-factor"):
+        CaseRunner(None, Keeper())._compare(case, [hot, cool], [])
+    with pytest.raises(GateSetupError, match=r"no pair of rounds is left to compare: 2 of 4 rounds"):
+        CaseRunner(None, Keeper(), ab_baseline=object())._compare(case, [hot, hot], [cool, cool])
