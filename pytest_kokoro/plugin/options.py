@@ -142,6 +142,10 @@ def plugin_options() -> tuple[Option, ...]:
                "each case is gated against them. 'same' runs the A/A check: a second harness of this very device "
                "and engine as the baseline arm, and the summary gives the interval of the bias between the arms",
                metavar="COMMAND"),
+        Option("--kokoro-ab-first", one_of("baseline", "candidate"), "A/B: which arm runs first in round 0, and so "
+               "starts (and cold-loads) its harness first; the arms alternate after that (A B B A ...). Swap it in "
+               "half of a set of A/A runs to see whether the arm that starts first is favoured", default="baseline",
+               metavar="ARM"),
         Option("--kokoro-quality", one_of("full", "basic"), "audio checks after each round: full (the model-free "
                "checks and the pocketsphinx intelligibility score) or basic (model-free only; docs/quality.md)",
                default="full", metavar="LEVEL"),

@@ -177,7 +177,8 @@ class KokoroRun:
         from pytest_kokoro.runner.order import make_cooldown
 
         cooldown = make_cooldown(option(self.config, "kokoro_cooldown"), say)
-        return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown)
+        return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown,
+                          option(self.config, "kokoro_ab_first"))
 
     def first_measurement(self, case: Case, nodeid: str, say=None):
         """The case's first measurement when its rounds are interleaved with others', else None (measured alone)."""

@@ -32,10 +32,11 @@ class CaseOutcome:
 
 class CaseRunner:
     def __init__(self, session: KokoroSession, keeper: GateKeeper, ab_baseline: KokoroSession | None = None,
-                 cooldown: Callable[[KokoroSession, Case, int], None] | None = None):
+                 cooldown: Callable[[KokoroSession, Case, int], None] | None = None, ab_first: str = "baseline"):
         self.session = session
         self.keeper = keeper
         self.ab_baseline = ab_baseline
+        self.ab_first = ab_first  # "baseline" or "candidate": the arm that runs first in even rounds
         self.cooldown = cooldown  # called before every round (runner/order.py: Cooldown)
 
     def _one_round(self, session: KokoroSession, case: Case, round_index: int, nodeid: str,
@@ -51,12 +52,12 @@ class CaseRunner:
 
     def measure(self, case: Case, nodeid: str, first_round: int, count: int | None = None,
                 order: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
-        """This run's rounds, the rules they broke, and (A/B) the baseline arm's rounds, alternating A B B A ..."""
+        """This run's rounds, the rules they broke, and (A/B) the baseline arm's rounds, alternating A B B A ...
+        (the arm ``ab_first`` names runs first in even rounds, so its harness starts first)."""
         results, problems, baseline_results = [], [], []
         count = self.session.settings.rounds if count is None else count
         for round_index in range(first_round, first_round + count):
-            arms = [self.session] if self.ab_baseline is None else (
-                [self.ab_baseline, self.session] if round_index % 2 == 0 else [self.session, self.ab_baseline])
+            arms = self._arms(round_index)
             for session in arms:
                 if self.cooldown is not None:
                     self.cooldown(session, case, round_index)
@@ -64,6 +65,13 @@ class CaseRunner:
                 (baseline_results if session is self.ab_baseline else results).append(result)
                 problems += broken
         return results, problems, baseline_results
+
+    def _arms(self, round_index: int) -> list[KokoroSession]:
+        if self.ab_baseline is None:
+            return [self.session]
+        lead, other = ((self.ab_baseline, self.session) if self.ab_first == "baseline"
+                       else (self.session, self.ab_baseline))
+        return [lead, other] if round_index % 2 == 0 else [other, lead]
 
     def _compare(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
         """The gate's comparison, over the rounds fit to compare: a round the harness marked (a Debug build, a hot

@@ -23,7 +23,10 @@ from pytest_kokoro.devices.base import DeviceError
 from pytest_kokoro.devices.iphone import device as iphone
 from pytest_kokoro.devices.iphone import errors
 from pytest_kokoro.devices.iphone.device import IPhoneDevice
-from pytest_kokoro.devices.iphone.services import AppInfo, DeviceFacts, Pymobiledevice3Services
+from pytest_kokoro.devices.iphone.package import package_info
+from pytest_kokoro.devices.iphone.pulled import compare_results, exclusion_note
+from pytest_kokoro.devices.iphone.services import BUILD_ID_KEY, AppInfo, DeviceFacts, Pymobiledevice3Services
+from pytest_kokoro.devices.iphone.weights import WeightsPushError
 from pytest_kokoro.devices.subprocess import swift_harness_binary
 from tests.conftest import results_of
 from tests.support.usbmuxd_standin import FakePhone, UsbmuxdStandIn
@@ -131,7 +134,7 @@ class SimulatedPhoneServices(Pymobiledevice3Services):
     def install(self, udid, package):
         self._maybe_fail("install")
         self.installed.append(package)
-        self.app = iphone.package_info(package)[1]
+        self.app = package_info(package)[1]
 
     def launch(self, udid, ios_major, bundle_id, arguments):
         self._maybe_fail("launch")
@@ -273,7 +276,7 @@ def make_app(tmp_path: Path, build: str, short: str = "0.1.0", ipa: bool = False
 
     info = {"CFBundleIdentifier": bundle_id, "CFBundleVersion": build, "CFBundleShortVersionString": short}
     if build_id is not None:
-        info[iphone.BUILD_ID_KEY] = build_id
+        info[BUILD_ID_KEY] = build_id
     info = plistlib.dumps(info)
     if ipa:
         path = tmp_path / "KokoroBench.ipa"
@@ -405,8 +408,8 @@ def test_iphone_house_arrest_refusal_is_named_in_the_note(usbmuxd, services, swi
 
 def test_iphone_compare_results_names_the_sentence_timings():
     streamed = [{"model_name": "m", "voice": "v", "per_sentence_inference": [0.1, 0.2]}]
-    assert iphone.compare_results(streamed, streamed) == []
-    problems = iphone.compare_results([{"per_sentence_inference": [0.1, 0.3]}], streamed)
+    assert compare_results(streamed, streamed) == []
+    problems = compare_results([{"per_sentence_inference": [0.1, 0.3]}], streamed)
     assert problems == ["result 0 (m, v): per_sentence_inference [0.1, 0.3] on the phone, [0.1, 0.2] streamed"]
 
 
@@ -968,7 +971,7 @@ def test_iphone_push_weights_a_copy_that_differs_on_the_phone_stops_the_run(usbm
     usbmuxd(FakePhone(UDID_A))
     phone = PushingPhone(SimulatedAfc(corrupt="kokoro-v1_0.safetensors"))
     try:
-        with pytest.raises(iphone.WeightsPushError, match="kokoro-v1_0.safetensors on the phone differs from .* "
+        with pytest.raises(WeightsPushError, match="kokoro-v1_0.safetensors on the phone differs from .* "
                                                           "sha256 mismatch.*iPhone Storage"):
             device(phone, tmp_path, launch="manual", weights=weights_folder(tmp_path)).start(5)
     finally:
@@ -980,7 +983,7 @@ def test_iphone_push_weights_names_the_layout_it_wants(usbmuxd, services, tmp_pa
     phone = PushingPhone(SimulatedAfc())
     (tmp_path / "Kokoro-82M-4bit").mkdir()
     try:
-        with pytest.raises(iphone.WeightsPushError, match="no models/ or huggingface/ folder in it"):
+        with pytest.raises(WeightsPushError, match="no models/ or huggingface/ folder in it"):
             device(phone, tmp_path, launch="manual", weights=tmp_path).start(5)
     finally:
         phone.close()
@@ -1017,7 +1020,7 @@ def test_iphone_the_tunnel_to_a_phone_on_another_mac_goes_through_that_macs_usbm
 def test_iphone_rounds_left_out_of_gates_are_counted_in_the_summary():
     rounds = [{"excluded_from_gates": ["debug_build", "low_power_mode"]}, {"excluded_from_gates": ["debug_build"]},
               {"excluded_from_gates": []}]
-    note = iphone.exclusion_note(UDID_A, rounds)
+    note = exclusion_note(UDID_A, rounds)
     assert note == (f"iphone {UDID_A}: 2 of 3 rounds are kept in the results but left out of gates and baselines "
                     "(debug_build: 2, low_power_mode: 1). Build the app Release (docs/iphone.md, step 3).")
-    assert iphone.exclusion_note(UDID_A, rounds[2:]) is None
+    assert exclusion_note(UDID_A, rounds[2:]) is None

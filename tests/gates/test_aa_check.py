@@ -3,6 +3,7 @@ and the summary gives the interval of the bias between the arms, pair by pair.""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 
@@ -44,3 +45,20 @@ def test_an_aa_run_reports_the_bias_interval(pytester):
     result.stdout.fnmatch_lines(["A/A check (the same harness on both arms)*",
                                  "TTFA candidate/baseline: median of 8 per-pair ratios *, 95% interval *–*",
                                  "RTF candidate/baseline: median of 8 per-pair ratios *"])
+
+
+@pytest.mark.skipif(shutil.which("swift") is None, reason="needs the Swift toolchain (the SIMULATED scripted CLI)")
+@pytest.mark.parametrize("first", ["baseline", "candidate"])
+def test_ab_first_decides_which_arm_starts_and_the_arms_then_alternate(pytester, first):
+    pytester.makepyfile(test_kokoro=SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--kokoro-device=swift", "--kokoro-engine=scripted",
+                                           "--kokoro-variants=bf16", "--kokoro-texts=short", "--kokoro-rounds=8",
+                                           "--kokoro-ab-baseline=same", f"--kokoro-ab-first={first}",
+                                           "--kokoro-results-dir=results")
+    result.assert_outcomes(passed=1)
+    rounds = json.loads(sorted((pytester.path / "results").glob("benchmark_results_*.json"))[-1].read_text())
+    arms = [r.get("arm", "candidate") for r in rounds]
+    other = "candidate" if first == "baseline" else "baseline"
+    assert arms == [first, other, other, first] * 4  # A B B A ...: each arm leads as often as the other
+    assert rounds[0]["previous_round"] is None  # the first arm's harness started (and cold-loaded) first
+    assert rounds[0]["cold"] and rounds[1]["cold"]

@@ -2,6 +2,7 @@
 name a project may have, and works without its optional plugins."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,6 +51,45 @@ def test_importing_the_plugin_imports_no_heavy_library():
     code = f"import sys, pytest_kokoro.plugin; print([m for m in {HEAVY!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", f"imported at pytest start: {done.stdout.strip()}"
+
+
+# What pytest start-up in any project with pytest-kokoro installed must not pay for: the heavy libraries and our own
+# modules that import them (quality: numpy; the session and the subprocess devices: the harness machinery).
+NOT_AT_START_UP = ("numpy", "pydantic", "onnxruntime", "pymobiledevice3", "mlx", "scipy", "pytest_kokoro.quality",
+                   "pytest_kokoro.runner.session", "pytest_kokoro.devices.subprocess")
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """The modules `python -X importtime` reports ("import time: self | cumulative | module", nested by indent). It
+    logs `import` statements only: a module loaded by importlib.import_module (as pytest loads an entry point) is
+    missing, its own imports are not, so a name is matched with its submodules too."""
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    names.discard("imported package")  # the header line
+    return names
+
+
+def test_pytest_start_up_in_an_unrelated_project_imports_no_heavy_module(pytester):
+    """The plugin is loaded through its pytest11 entry point, as in any project that installed it; this checkout's
+    pytest_kokoro comes first on the path (the installed one may be another checkout's)."""
+    pytester.makepyfile(test_mine="""
+        def test_sum():
+            assert sum(range(4)) == 6
+    """)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_PLUGINS", "PYTEST_ADDOPTS")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"],
+                          cwd=pytester.path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "1 test collected" in done.stdout, done.stdout
+    imported = imported_modules(done.stderr)
+    assert any(name.startswith("pytest_kokoro.plugin.") for name in imported), \
+        "the plugin was not loaded: the check below would prove nothing"
+    heavy = [m for m in NOT_AT_START_UP if any(name == m or name.startswith(m + ".") for name in imported)]
+    assert not heavy, f"imported at pytest start-up in a project without kokoro cases: {heavy}"
 
 
 def test_this_suite_still_spells_it_device():

@@ -10,12 +10,9 @@ Preflight failures are ``IPhoneError`` subclasses whose message says what is wro
 from __future__ import annotations
 
 import json
-import math
-import plistlib
 import re
 import socket
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,17 +41,16 @@ from pytest_kokoro.devices.iphone.errors import (
     extra_missing,
     phone_reason,
 )
+from pytest_kokoro.devices.iphone.package import needs_install, package_info
+from pytest_kokoro.devices.iphone.pulled import PullReport, compare_results, exclusion_note
 from pytest_kokoro.devices.iphone.services import (
-    BUILD_ID_KEY,
     RESULTS_FOLDER,
-    AppInfo,
     DeviceFacts,
     PhoneServices,
     Pymobiledevice3Services,
     same_udid,
 )
 from pytest_kokoro.devices.iphone.targets import parse_target
-from pytest_kokoro.devices.iphone.weights import WeightsPushError
 
 MIN_HARNESS_VERSION = "0.1.0"
 T = TypeVar("T")
@@ -62,62 +58,12 @@ RESULTS_NAME = re.compile(r"^benchmark_results_\d{8}_\d{6}.*\.json$")
 CONNECT_RETRY_SECONDS = 0.25
 DOCS = "docs/iphone.md"
 
-# -- the app package on this computer -------------------------------------------------------------------------------
-def package_info(package: Path) -> tuple[str | None, AppInfo]:
-    """(CFBundleIdentifier, versions and build id) of a .app folder or .ipa file."""
-    package = Path(package)
-    try:
-        if package.is_dir():
-            raw = (package / "Info.plist").read_bytes()
-        else:
-            with zipfile.ZipFile(package) as archive:
-                names = [n for n in archive.namelist() if re.fullmatch(r"Payload/[^/]+\.app/Info\.plist", n)]
-                if not names:
-                    raise IPhoneError(f"{package} is not an .ipa: it has no Payload/<name>.app/Info.plist")
-                raw = archive.read(names[0])
-        info = plistlib.loads(raw)
-    except (OSError, zipfile.BadZipFile, plistlib.InvalidFileException, ValueError) as error:
-        raise IPhoneError(f"--kokoro-app {package}: cannot read the app's Info.plist ({error}); pass a built "
-                          ".app folder or .ipa file") from error
-    return info.get("CFBundleIdentifier"), AppInfo(info.get("CFBundleVersion"), info.get("CFBundleShortVersionString"),
-                                                   info.get(BUILD_ID_KEY))
-
 
 def version_tuple(text: str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text or "0"))
 
 
 # -- the device ---------------------------------------------------------------------------------------------------
-@dataclass
-class PullReport:
-    """What the app wrote on the phone compared with what was streamed to the host."""
-
-    udid: str
-    files: list[Path] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        where = ", ".join(str(f) for f in self.files) or "no new file"
-        if not self.problems:
-            return [f"iphone {self.udid}: the app's own results ({where}) match what was streamed"]
-        return [f"iphone {self.udid}: MISMATCH between the app's results and the stream: {p}" for p in self.problems]
-
-
-def compare_results(on_phone: list[dict[str, Any]], streamed: list[dict[str, Any]]) -> list[str]:
-    """Same number of results, same per_sentence_inference, in order."""
-    problems = []
-    if len(on_phone) != len(streamed):
-        problems.append(f"the app wrote {len(on_phone)} results, {len(streamed)} were streamed to the host")
-    for index, (written, received) in enumerate(zip(on_phone, streamed)):
-        a, b = written.get("per_sentence_inference"), received.get("per_sentence_inference")
-        same = (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
-                and all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a, b)))
-        if not same:
-            problems.append(f"result {index} ({received.get('model_name')}, {received.get('voice')}): "
-                            f"per_sentence_inference {a} on the phone, {b} streamed")
-    return problems
-
-
 class IPhoneHarnessClient(HarnessClient):
     """A HarnessClient that stamps iPhone facts onto each result and remembers what was streamed."""
 
@@ -525,30 +471,6 @@ class IPhoneRun:
         services, self.services = self.services, None
         if services is not None:
             services.close()
-
-
-def exclusion_note(udid: str | None, results: list[dict[str, Any]]) -> str | None:
-    """How many of this phone's rounds name a reason to be left out of gates and baselines (a Debug build, a hot
-    start, Low Power Mode, the app not in front), and which; None when every round may gate."""
-    from pytest_kokoro.core.schema import exclusion_counts
-
-    flagged, counts = exclusion_counts(results)
-    if not flagged:
-        return None
-    why = ", ".join(f"{reason}: {count}" for reason, count in sorted(counts.items()))
-    fix = (" Build the app Release (docs/iphone.md, step 3)." if "debug_build" in counts else "")
-    return (f"iphone {udid}: {flagged} of {len(results)} rounds are kept in the results but left out of gates and "
-            f"baselines ({why}).{fix}")
-
-
-def needs_install(installed: AppInfo | None, local: AppInfo) -> bool:
-    """Install when the app is missing or is another build. The build id (KokoroBuildID, stamped by every Xcode
-    build: ios-harness/App/project.yml) changes with every build; the versions do not (XcodeGen writes the same
-    ones each time), so they alone would leave a rebuilt app uninstalled and old code running. A package without a
-    build id cannot be told apart from the installed one: it is installed every time."""
-    if installed is None or local.build_id is None:
-        return True
-    return installed.build_id != local.build_id
 
 
 def iphone_device(spec: DeviceSpec, settings: DeviceSettings, run: IPhoneRun) -> IPhoneDevice:
