@@ -97,3 +97,32 @@ def one_of(*choices: str) -> Callable[[str], str]:
 
     parse.__name__ = "one_of_" + "_".join(choices)
     return parse
+
+
+DEFAULT_NOMINAL_WAIT = 600.0
+
+
+@dataclass(frozen=True)
+class CooldownSpec:
+    """``--kokoro-cooldown``: a fixed wait of ``seconds`` before every round, or (``until_nominal``) a wait until
+    the device reports nominal, at most ``seconds``."""
+
+    seconds: float = 0.0
+    until_nominal: bool = False
+
+    def __bool__(self) -> bool:
+        return self.until_nominal or self.seconds > 0
+
+
+def cooldown(text: str) -> CooldownSpec:
+    """``SECONDS``, ``nominal`` or ``nominal:MAX_SECONDS``."""
+    name, sep, bound = text.strip().partition(":")
+    if name != "nominal":
+        try:
+            return CooldownSpec(non_negative_float(text))
+        except ValueError:
+            raise ValueError(f"expected SECONDS, nominal or nominal:MAX_SECONDS, got {text!r}") from None
+    try:
+        return CooldownSpec(positive_float(bound) if sep else DEFAULT_NOMINAL_WAIT, until_nominal=True)
+    except ValueError as error:
+        raise ValueError(f"nominal:MAX_SECONDS: {error}") from None

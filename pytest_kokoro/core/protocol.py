@@ -45,6 +45,7 @@ REQUEST_FIELDS: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "round": ((int,), 0),
         "split": ((str,), SPLIT_NAME),
     },
+    "conditions": {"id": ((str,), REQUIRED)},
     "ping": {"id": ((str,), REQUIRED)},
     "shutdown": {},
 }
@@ -58,6 +59,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "audio": ("id", "index", "encoding", "data"),
     "done": ("id", "result"),
     "error": ("id", "code", "message", "fatal"),
+    "conditions": ("id", "thermal_state", "cpu_temperature_c", "cpu_frequency_mhz", "calibration_time"),
     "pong": ("id",),
     "bye": (),
 }

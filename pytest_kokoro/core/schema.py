@@ -85,6 +85,13 @@ class HarnessResult(ReferenceResult):
     thermal_state_before: str | None
     thermal_state_after: str | None
     calibration_time: float | None
+    # Heat (docs/results.md "Heat"): read right before the calibration workload and T1, and again after the last
+    # chunk, outside the timed region; null where the device has no such reading, never a guess.
+    calibration_time_after: float | None
+    cpu_temperature_c_before: float | None
+    cpu_temperature_c_after: float | None
+    cpu_frequency_mhz_before: float | None
+    cpu_frequency_mhz_after: float | None
     playback: bool
     # Playback as heard (docs/results.md "Playback keys"), replayed from the chunks.
     chunk_samples: list[int]
@@ -115,12 +122,30 @@ CONDITION_KEYS = (
 )
 
 
+def _reasons(value: Any) -> list[str]:
+    return [str(reason) for reason in value] if isinstance(value, list) else [str(value)] if value else []
+
+
 def gate_exclusions(result: dict[str, Any]) -> list[str]:
     """Why a round must be left out of gates and baselines ([] when it may gate): the harness's own
-    ``excluded_from_gates`` (debug_build, thermal_state_before_serious/_critical, low_power_mode, not_foreground).
-    The round stays in the results and the summary counts it; only gates and baselines skip it."""
-    reasons = result.get("excluded_from_gates") or []
-    return [str(reason) for reason in reasons] if isinstance(reasons, list) else [str(reasons)]
+    ``excluded_from_gates`` (debug_build, thermal_state_before_serious/_critical, low_power_mode, not_foreground),
+    then the plugin's ``heat_flags`` (runner/heat.py), each reason once. The round stays in the results and the
+    summary counts it; only gates and baselines skip it."""
+    reasons = _reasons(result.get("excluded_from_gates")) + _reasons(result.get("heat_flags"))
+    return list(dict.fromkeys(reasons))
+
+
+def exclusion_counts(results: list[dict[str, Any]], reasons=gate_exclusions) -> tuple[int, dict[str, int]]:
+    """How many ``results`` have a reason (``reasons``: gate_exclusions, or only the heat flags), and how many
+    rounds name each reason."""
+    counts: dict[str, int] = {}
+    flagged = 0
+    for result in results:
+        found = reasons(result)
+        flagged += bool(found)
+        for reason in found:
+            counts[reason] = counts.get(reason, 0) + 1
+    return flagged, dict(sorted(counts.items()))
 
 
 class EngineExtras(BaseModel):

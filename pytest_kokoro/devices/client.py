@@ -163,6 +163,25 @@ class HarnessClient:
         self.link.send(protocol.request("unload", variant=variant))
         self._expect("unloaded")
 
+    def conditions(self) -> dict[str, Any]:
+        """The device's heat now (docs/protocol.md ``conditions``): thermal state, CPU temperature and frequency,
+        the calibration workload's seconds, each null where unreadable. HarnessError with the fix when the harness
+        predates the request."""
+        request_id = f"c{next(self._ids)}"
+        self.link.send(protocol.request("conditions", id=request_id))
+        try:
+            event = self._expect("conditions", request_id)
+        except HarnessError as error:
+            if error.code != "unknown_type":
+                raise
+            harness = self.hello.get("harness") or "the harness"
+            raise HarnessError({"code": error.code, "fatal": False, "message": (
+                f"{harness} {self.hello.get('harness_version', '')} does not answer the conditions request that "
+                "--kokoro-cooldown nominal needs: rebuild and reinstall the app (iphone), rebuild ios-harness (swift) "
+                "or update pytest-kokoro's harness (host) from this checkout; or give --kokoro-cooldown in seconds")}) \
+                from None
+        return {key: event[key] for key in protocol.EVENT_FIELDS["conditions"] if key != "id"}
+
     def ping(self, timeout: float | None = None) -> None:
         ping_id = f"p{next(self._ids)}"
         self.link.send(protocol.request("ping", id=ping_id))

@@ -28,6 +28,7 @@ from pytest_kokoro.core.pace import PACE_PROBES, Pace, fit_pace
 from pytest_kokoro.core.protocol import ProtocolError, Request, encode_audio, error_event
 from pytest_kokoro.core.schema import HarnessResult
 from pytest_kokoro.core.sentences import clean_text, split_text
+from pytest_kokoro.harness.heat import cpu_frequency_mhz, cpu_temperature_c
 from pytest_kokoro.harness.memory import PeakMemoryMeter
 from pytest_kokoro.harness.onnx_engine import EngineError, OnnxKokoroEngine
 
@@ -77,12 +78,22 @@ class Harness:
             self.emit({"type": "unloaded", "variant": request.variant})
         elif request.type == "run":
             self._run(request)
+        elif request.type == "conditions":
+            self.emit({"type": "conditions", "id": request.id, **self._conditions()})
         elif request.type == "ping":
             self.emit({"type": "pong", "id": request.id})
         elif request.type == "shutdown":
             self.emit({"type": "bye"})
             return False
         return True
+
+    @staticmethod
+    def _conditions() -> dict[str, Any]:
+        """The machine's heat now (docs/results.md "Heat"): no thermal state on the host (that is Apple's
+        ProcessInfo, read by the Swift harness), the sysfs readings where there are any, and the calibration
+        workload, the one signal every machine has."""
+        return {"thermal_state": None, "cpu_temperature_c": cpu_temperature_c(),
+                "cpu_frequency_mhz": cpu_frequency_mhz(), "calibration_time": measure_calibration()}
 
     def _load(self, variant: str) -> dict[str, Any]:
         cold = not self.engine.is_loaded(variant)
@@ -108,7 +119,7 @@ class Harness:
         if request.split == "adaptive":
             pace = self._pace(request, voice)
             chunks = split_text(request.text, request.split, pace=pace)
-        calibration_time = measure_calibration()
+        before = self._conditions()  # heat and the calibration workload, before the memory reset and T1
         self.memory.reset()
         reset_engine_memory = getattr(self.engine, "reset_peak_memory", None)
         if reset_engine_memory is not None:  # the mlx engine: MLX's own allocator peak, beside the process's
@@ -125,6 +136,7 @@ class Harness:
             audio.append(samples)
             self.emit({"type": "chunk", "id": run_id, "index": index, "text": chunk, "samples": int(samples.size), "t": t})
         peak_memory_gb = self.memory.peak_gb()
+        after = self._conditions()  # the clock has stopped: the same readings again, after the last chunk
         try:
             metrics = derive_metrics(times, counts, load["model_load_time"])
         except NoAudioError:
@@ -151,8 +163,11 @@ class Harness:
             time_to_first_audible=time_to_first_audible(metrics.time_to_first_audio, whole),
             memory_source=self.memory.source, engine=self.engine.name, engine_version=self.engine.version,
             harness_version=__version__, simulated=self.engine.simulated, **self._platform,
-            variant_sha256=load["variant_sha256"], thermal_state_before=None, thermal_state_after=None,
-            calibration_time=calibration_time, playback=False,  # the host harness plays nothing
+            variant_sha256=load["variant_sha256"], thermal_state_before=before["thermal_state"],
+            thermal_state_after=after["thermal_state"], calibration_time=before["calibration_time"],
+            calibration_time_after=after["calibration_time"], cpu_temperature_c_before=before["cpu_temperature_c"],
+            cpu_temperature_c_after=after["cpu_temperature_c"], cpu_frequency_mhz_before=before["cpu_frequency_mhz"],
+            cpu_frequency_mhz_after=after["cpu_frequency_mhz"], playback=False,  # the host harness plays nothing
             chunk_samples=counts,
             **replay_playback(times, counts).result_keys(),
             cold_time_to_first_audio=setup_time + metrics.time_to_first_audio if load["cold"] else None,

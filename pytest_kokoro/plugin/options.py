@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from pytest_kokoro.core.options import Option, comma_list, non_negative_float, one_of, positive_float, positive_int
+from pytest_kokoro.core.options import (
+    Option,
+    comma_list,
+    cooldown,
+    non_negative_float,
+    one_of,
+    positive_float,
+    positive_int,
+)
 from pytest_kokoro.core.sentences import SPLIT_NAME, SPLIT_STRATEGIES
 from pytest_kokoro.core.texts import TextsError, resolve_texts
 from pytest_kokoro.devices.base import DeviceKind, DeviceSettings, DeviceSpec
@@ -66,6 +74,14 @@ def _engines(text: str) -> list[str]:
     return engines
 
 
+def _hot_factor(text: str) -> float:
+    factor = non_negative_float(text)
+    if 0 < factor <= 1:
+        raise ValueError(f"must be above 1 (a round slower than the session's coolest by that factor ran hot) or 0 "
+                         f"(the rule off), got {factor:g}")
+    return factor
+
+
 def _device_help() -> str:
     return "where to run: " + "; ".join(f"{kind.spelling()}: {kind.description}" for kind in kinds().values())
 
@@ -92,8 +108,14 @@ def plugin_options() -> tuple[Option, ...]:
         Option("--kokoro-order", one_of("interleaved", "grouped"), "the order of rounds: interleaved (the "
                "variants and engines of one voice and text take turns, A B C D, D C B A, ...; the default when a run "
                "compares several) or grouped (all rounds of a case, then the next)", metavar="ORDER"),
-        Option("--kokoro-cooldown", non_negative_float, "seconds to wait before every round, so heat from the last one does "
-               "not tilt the next", default=0.0, metavar="SECONDS"),
+        Option("--kokoro-cooldown", cooldown, "before every round, so heat from the last one does not tilt the next: "
+               "SECONDS to wait, or nominal[:MAX_SECONDS] to wait until the device reports nominal (thermal state "
+               "nominal or fair where it has one, the calibration workload no longer hot), at most MAX_SECONDS "
+               "(default 600)", default="0", metavar="SECONDS|nominal[:MAX]"),
+        Option("--kokoro-hot-factor", _hot_factor, "a round whose calibration workload took more than this "
+               "many times the coolest one of its harness session ran hot: it stays in the results and is left out "
+               "of gates and baselines (0 turns this rule off; a serious or critical thermal state always counts)",
+               default=1.5, metavar="FACTOR"),
         Option("--kokoro-warmup", bool, "run the warm-up 'Hi.' before each timed round, untimed; --no-kokoro-warmup "
                "times rounds without it", default=True, action="flag"),
         Option("--kokoro-wav", bool, "write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)",

@@ -49,7 +49,8 @@ class KokoroRun:
         self.settings = Settings(device_label=self.label(self.engines[0]), rounds=option(config, "kokoro_rounds"),
                                  warmup=bool(option(config, "kokoro_warmup")),
                                  timeout=timeout(config, self.kind, self.engines),
-                                 quality=option(config, "kokoro_quality"))
+                                 quality=option(config, "kokoro_quality"),
+                                 hot_factor=option(config, "kokoro_hot_factor"))
         self.ab_command: str | None = option(config, "kokoro_ab_baseline")
         self._session: Any = None
         self.baseline_refused: str | None = None  # why --kokoro-save-baseline saved nothing
@@ -173,10 +174,9 @@ class KokoroRun:
 
     def case_runner(self, case: Case, say=None):
         from pytest_kokoro.runner.cases import CaseRunner
-        from pytest_kokoro.runner.order import Cooldown
+        from pytest_kokoro.runner.order import make_cooldown
 
-        seconds = option(self.config, "kokoro_cooldown")
-        cooldown = Cooldown(seconds, say) if seconds and say is not None else (Cooldown(seconds) if seconds else None)
+        cooldown = make_cooldown(option(self.config, "kokoro_cooldown"), say)
         return CaseRunner(self.session_for(case), self.keeper, self.ab_baseline, cooldown,
                           option(self.config, "kokoro_ab_first"))
 

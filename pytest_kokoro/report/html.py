@@ -151,13 +151,42 @@ def _timelines(rounds: list[dict[str, Any]], order: dict[str, int]) -> list[dict
     for (case, source), group in sorted(by_case.items(), key=lambda item: (order[item[0][1]], item[0][0])):
         playable = sorted((r for r in _kept(group) if "_playback" in r), key=lambda r: r["time_to_first_audio"])
         if not playable:
-            out.append({"case": case, "source": source, "figure": None})
+            out.append({"case": case, "source": source, "figure": None, "heat": _heat(group)})
             continue
         chosen = playable[len(playable) // 2]
         title = (f"{case} on {source}, round {chosen.get('round', '?')}: TTFA {chosen['time_to_first_audio']:.3f} s, "
                  f"{chosen['stall_count']} stall(s), gapless start {chosen['gapless_start_time']:.3f} s")
-        out.append({"case": case, "source": source, "figure": Markup(figures.timeline(chosen, title))})
+        out.append({"case": case, "source": source, "figure": Markup(figures.timeline(chosen, title)),
+                    "heat": _heat(group)})
     return out
+
+
+# The heat keys of a round (docs/results.md "Heat"), before and after: heading, key stem, how a value is shown.
+HEAT_COLUMNS = (
+    ("calibration ms", "calibration_time", lambda v: f"{v * 1000:.1f}"),
+    ("CPU °C", "cpu_temperature_c", lambda v: f"{v:.1f}"),
+    ("CPU MHz", "cpu_frequency_mhz", lambda v: f"{v:.0f}"),
+    ("thermal state", "thermal_state", str),
+)
+
+
+def _heat(group: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Every round of a case on a source, in the order they ran, with its heat before and after; a column only
+    where some round has a reading (a VM has no temperature), hot rounds (``heat_flags``) marked."""
+    def key(stem: str, when: str) -> str:
+        return stem if stem == "calibration_time" and when == "before" else f"{stem}_{when}"
+
+    columns = [(heading, stem, show) for heading, stem, show in HEAT_COLUMNS
+               if any(r.get(key(stem, when)) is not None for r in group for when in ("before", "after"))]
+    if not columns:
+        return None
+    rows = []
+    for r in group:
+        cells = [show(r[key(stem, when)]) if r.get(key(stem, when)) is not None else "—"
+                 for _, stem, show in columns for when in ("before", "after")]
+        rows.append({"round": r.get("round", "?"), "cells": cells, "hot": ", ".join(r.get("heat_flags") or [])})
+    return {"headings": [heading for heading, _, _ in columns], "rows": rows,
+            "hot": sum(1 for row in rows if row["hot"])}
 
 
 def _trend(runs: list[Run]) -> str | None:

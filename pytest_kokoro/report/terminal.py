@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pytest_kokoro.core.metric_table import METRICS
+from pytest_kokoro.core.schema import exclusion_counts
 from pytest_kokoro.runner.records import CaseRecord
 
 
@@ -54,6 +55,17 @@ def _cells(metric, record: CaseRecord) -> list[str]:
     if metric.compare:
         cells.append(f"{metric.format(min(values))}–{metric.format(max(values))}" if len(values) > 1 else "—")
     return cells
+
+
+def heat_line(records: Iterable[CaseRecord], device_label: str) -> str | None:
+    """How many rounds ran hot (the plugin's ``heat_flags``, runner/heat.py) and why; None when none did."""
+    results = [result for record in records for result in record.results]
+    hot, counts = exclusion_counts(results, reasons=lambda result: list(result.get("heat_flags") or []))
+    if not hot:
+        return None
+    why = ", ".join(f"{reason}: {count}" for reason, count in counts.items())
+    return (f"{device_label}: {hot} of {len(results)} rounds ran hot ({why}): kept in the results, left out of gates "
+            "and baselines; --kokoro-cooldown nominal waits before each round until the device has cooled down")
 
 
 MIN_ROUNDS_FOR_A_SPREAD = 3
@@ -108,6 +120,10 @@ def summary_sections(facts: SummaryFacts) -> list[Section]:
     for records, label, simulated in facts.sessions:
         for text in summary_lines(records, label, simulated):
             main.add(text)
+    for records, label, _ in facts.sessions:
+        hot = heat_line(records, label)
+        if hot:
+            main.add(hot)
     main.add(f"results: {facts.results_path}")
     if facts.report_line:
         main.add(facts.report_line, red=facts.report_line.startswith("report not written"))

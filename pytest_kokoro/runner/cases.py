@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_kokoro.core.schema import gate_exclusions
-from pytest_kokoro.gates.keeper import GateKeeper
+from pytest_kokoro.core.schema import exclusion_counts, gate_exclusions
+from pytest_kokoro.gates.keeper import GateKeeper, GateSetupError
 from pytest_kokoro.gates.spec import check_budget, metric_values
+from pytest_kokoro.runner.heat import CALIBRATION_HOT
 from pytest_kokoro.runner.records import Case, CaseRecord
 from pytest_kokoro.runner.session import CaseFailed, KokoroSession
 
@@ -31,7 +32,7 @@ class CaseOutcome:
 
 class CaseRunner:
     def __init__(self, session: KokoroSession, keeper: GateKeeper, ab_baseline: KokoroSession | None = None,
-                 cooldown: Callable[[Case, int], None] | None = None, ab_first: str = "baseline"):
+                 cooldown: Callable[[KokoroSession, Case, int], None] | None = None, ab_first: str = "baseline"):
         self.session = session
         self.keeper = keeper
         self.ab_baseline = ab_baseline
@@ -59,7 +60,7 @@ class CaseRunner:
             arms = self._arms(round_index)
             for session in arms:
                 if self.cooldown is not None:
-                    self.cooldown(case, round_index)
+                    self.cooldown(session, case, round_index)
                 result, broken = self._one_round(session, case, round_index, nodeid, order)
                 (baseline_results if session is self.ab_baseline else results).append(result)
                 problems += broken
@@ -74,12 +75,31 @@ class CaseRunner:
 
     def _compare(self, case: Case, results: list[dict[str, Any]], baseline_results: list[dict[str, Any]]):
         """The gate's comparison, over the rounds fit to compare: a round the harness marked (a Debug build, a hot
-        or Low Power Mode phone, the app in the background: core/schema.py gate_exclusions) stays in the results
-        and is left out here; in A/B, with its pair."""
-        if self.ab_baseline is not None:
-            pairs = [(b, c) for b, c in zip(baseline_results, results) if not gate_exclusions(b) and not gate_exclusions(c)]
-            return self.keeper.compare_interleaved([b for b, _ in pairs], [c for _, c in pairs])
-        return self.keeper.compare(case.id, [r for r in results if not gate_exclusions(r)])
+        or Low Power Mode phone, the app in the background) or the plugin found hot (runner/heat.py), all named by
+        core/schema.py gate_exclusions, stays in the results and is left out here; in A/B, with its pair."""
+        rounds = [*results, *baseline_results]
+        left_out, reasons = exclusion_counts(rounds)
+        why = (f"{left_out} of {len(rounds)} rounds of {case.id} were left out of gates "
+               f"({', '.join(f'{reason}: {count}' for reason, count in reasons.items())})")
+        if any(reason == CALIBRATION_HOT or reason.startswith("thermal_state") for reason in reasons):
+            why += "; let the device cool down before each round (--kokoro-cooldown nominal)"
+        if CALIBRATION_HOT in reasons:
+            why += ", or raise --kokoro-hot-factor on a busy machine"
+        try:
+            if self.ab_baseline is not None:
+                pairs = [(b, c) for b, c in zip(baseline_results, results)
+                         if not gate_exclusions(b) and not gate_exclusions(c)]
+                if not pairs:
+                    raise GateSetupError("no pair of rounds is left to compare")
+                return self.keeper.compare_interleaved([b for b, _ in pairs], [c for _, c in pairs])
+            kept = [r for r in results if not gate_exclusions(r)]
+            if not kept:
+                raise GateSetupError("no round is left to compare")
+            return self.keeper.compare(case.id, kept)
+        except GateSetupError as error:
+            if not left_out:
+                raise
+            raise GateSetupError(f"{error}: {why}") from None
 
     def run(self, case: Case, nodeid: str, budget: dict[str, Any] | None = None,
             first: Measured | None = None) -> CaseOutcome:

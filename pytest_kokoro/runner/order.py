@@ -8,7 +8,7 @@ case, then the next case (how the run was before).
 
 Every round records its place: ``order``, ``order_position`` (its index within its round of the group) and
 ``previous_round`` (what ran just before it in this run, any case or arm). A cooldown, when asked for, is a wait
-before every round, shown while it lasts.
+before every round, shown while it lasts: a fixed one, or one until the device reports nominal.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_kokoro.core.options import CooldownSpec
 from pytest_kokoro.runner.cases import CaseRunner, Measured
 from pytest_kokoro.runner.records import Case
-from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable
+from pytest_kokoro.runner.session import CaseFailed, CaseUnavailable, KokoroSession
 
 ORDERS = ("interleaved", "grouped")
 
@@ -44,7 +45,7 @@ class Cooldown:
     sleep: Callable[[float], None] = time.sleep
     step: float = 5.0
 
-    def __call__(self, case: Case, round_index: int) -> None:
+    def __call__(self, session: KokoroSession, case: Case, round_index: int) -> None:
         if self.seconds <= 0:
             return
         self.say(f"kokoro: cooling down {self.seconds:g} s before {case.id} round {round_index}")
@@ -55,6 +56,55 @@ class Cooldown:
             left -= wait
             if left > 0:
                 self.say(f"kokoro: cooling down, {left:g} s left")
+
+
+@dataclass
+class NominalCooldown:
+    """Before every round, wait until the device reports nominal (runner/heat.py: HeatRule.nominal, from the
+    harness's ``conditions`` answer), asking every ``poll`` seconds and saying how it stands at least every
+    ``every`` seconds; after ``max_seconds`` go on and say so (the round is then flagged if it runs hot)."""
+
+    max_seconds: float
+    say: Callable[[str], None] = print
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    poll: float = 5.0
+    every: float = 20.0
+
+    def __call__(self, session: KokoroSession, case: Case, round_index: int) -> None:
+        label = f"{case.id} round {round_index}{f' ({session.arm})' if session.arm else ''}"
+        started = self.clock()
+        conditions = session.conditions()
+        if session.heat.nominal(conditions):
+            return
+        self.say(f"kokoro: waiting for {session.settings.device_label} to cool down before {label} "
+                 f"(at most {self.max_seconds:g} s): {session.heat.describe(conditions)}")
+        last_said = started
+        while True:
+            waited = self.clock() - started
+            if waited >= self.max_seconds:
+                self.say(f"kokoro: {session.settings.device_label} is still not nominal after {waited:.0f} s "
+                         f"({session.heat.describe(conditions)}); going on with {label}, which is left out of gates "
+                         "if it runs hot (raise the bound with --kokoro-cooldown nominal:SECONDS)")
+                return
+            self.sleep(min(self.poll, self.max_seconds - waited))
+            conditions = session.conditions()
+            now = self.clock()
+            if session.heat.nominal(conditions):
+                self.say(f"kokoro: {session.settings.device_label} is nominal after {now - started:.0f} s "
+                         f"({session.heat.describe(conditions)}); starting {label}")
+                return
+            if now - last_said >= self.every:
+                last_said = now
+                self.say(f"kokoro: still cooling down, {now - started:.0f} s: {session.heat.describe(conditions)}")
+
+
+def make_cooldown(spec: CooldownSpec, say: Callable[[str], None] | None = None):
+    """The cooldown ``--kokoro-cooldown`` asks for, None for none."""
+    if not spec:
+        return None
+    kwargs = {"say": say} if say is not None else {}
+    return NominalCooldown(spec.seconds, **kwargs) if spec.until_nominal else Cooldown(spec.seconds, **kwargs)
 
 
 @dataclass

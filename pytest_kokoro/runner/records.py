@@ -47,6 +47,7 @@ class Settings:
     timeout: float
     speed: float = 1.0
     quality: str = "full"  # --kokoro-quality: full (with intelligibility) or basic (model-free checks only)
+    hot_factor: float = 1.5  # --kokoro-hot-factor: the calibration rule of runner/heat.py (0: off)
 
 
 class RunLog:

@@ -12,6 +12,7 @@ from pytest_kokoro.devices.base import Device, DeviceError
 from pytest_kokoro.devices.client import HarnessClient, HarnessError, HarnessFault, RunOutcome
 from pytest_kokoro.quality.assess import assess_round
 from pytest_kokoro.quality.intelligibility import IntelligibilityScorer, ScorerUnavailable
+from pytest_kokoro.runner.heat import HeatRule
 from pytest_kokoro.runner.records import Case, CaseRecord, RunLog, Settings
 from pytest_kokoro.runner.results import ResultsWriter
 
@@ -63,6 +64,7 @@ class KokoroSession:
         self._loaded_variant: str | None = None
         self._scorer: IntelligibilityScorer | None = None
         self._device_refused: str | None = None  # the device itself could not be used: said once, not retried
+        self.heat = HeatRule(settings.hot_factor)  # which rounds ran hot (runner/heat.py), per harness session
 
     def harness(self) -> HarnessClient:
         if self._device_refused is not None:
@@ -118,6 +120,8 @@ class KokoroSession:
         if self.arm is not None:
             result["arm"] = self.arm
         result.update({"order": "grouped", "order_position": 0, **(order or {}), "previous_round": previous})
+        # Hot rounds stay in the results and are left out of gates and baselines (core/schema.py gate_exclusions).
+        result["heat_flags"] = self.heat.flags(result)
         self.log.last = f"{case.id}{f' ({self.arm})' if self.arm else ''} round {round_index}"
         problems = self.check(result, outcome, case)
         problems += self.check_quality(result, outcome)  # the round stays in the results with its reasons
@@ -126,6 +130,19 @@ class KokoroSession:
         self.writer.add(result, outcome.audio)
         self.records.setdefault(nodeid, CaseRecord(case, nodeid)).results.append(result)
         return outcome, problems
+
+    def conditions(self) -> dict[str, Any]:
+        """The device's heat now (the harness's ``conditions`` answer), seen by this session's heat rule too;
+        CaseFailed when the harness cannot answer (the message says how to fix it)."""
+        client = self.harness()
+        try:
+            return client.conditions()
+        except HarnessFault as error:
+            self.replace_harness(f"conditions: {error}")
+            raise CaseFailed(f"asking the {self.settings.device_label} harness for its conditions: {error}") from error
+        except HarnessError as error:
+            raise CaseFailed(f"the {self.settings.device_label} harness cannot report its conditions: "
+                             f"{error.message}") from error
 
     def run_unrecorded(self, text: str, voice: str, variant: str, *, timeout: float | None = None) -> RunOutcome:
         """One run that is no benchmark round (fuzzing): no warm-up, audio sent, nothing written or recorded.

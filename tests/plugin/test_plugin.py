@@ -25,7 +25,8 @@ def test_help_lists_every_option(pytester):
     result = pytester.runpytest("--help")
     for flag in ("--kokoro-device=DEVICE", "--kokoro-variants", "--kokoro-voices", "--kokoro-texts", "--kokoro-rounds",
                  "--kokoro-warmup", "--no-kokoro-warmup", "--kokoro-results-dir", "--kokoro-wav", "--kokoro-model=VARIANT=PATH",
-                 "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port", "--kokoro-quality"):
+                 "--kokoro-voice-pack", "--kokoro-timeout", "--kokoro-split", "--kokoro-report", "--kokoro-app", "--kokoro-launch", "--kokoro-port", "--kokoro-quality",
+                 "--kokoro-cooldown=SECONDS|nominal", "--kokoro-hot-factor=FACTOR"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
     result.stdout.fnmatch_lines(["*kokoro_rounds (string):*"])
 
@@ -33,6 +34,8 @@ def test_help_lists_every_option(pytester):
 @pytest.mark.parametrize("args,message", [
     (["--kokoro-device=android"], "*unknown device 'android': use host, swift, iphone or iphone:UDID*"),
     (["--kokoro-rounds=0"], "*--kokoro-rounds*must be at least 1*"),
+    (["--kokoro-hot-factor=0.8"], "*--kokoro-hot-factor*must be above 1*or 0 (the rule off), got 0.8*"),
+    (["--kokoro-cooldown=warm"], "*--kokoro-cooldown*expected SECONDS, nominal or nominal:MAX_SECONDS, got 'warm'*"),
     (["--kokoro-texts=no-such-text"], "*'no-such-text' is neither a built-in text (default, short, paragraph) nor a file*"),
     (["--kokoro-model=fp16"], "*expected VARIANT=PATH*"),
     (["--kokoro-launch=sometimes"], "*expected auto or manual*"),

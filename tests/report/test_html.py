@@ -40,7 +40,27 @@ def test_the_page_holds_every_section_for_every_case(page):
     # One comparison per text and voice (variants and splits on its axis); one timeline per case and device; the trend over the two files.
     assert html.count('class="comparison-figure"') == len({(r["text"], r["voice"]) for r in rounds})
     assert html.count('class="timeline-figure"') == len(cases)
+    assert html.count('class="heat-table"') == len(cases) + 1  # the older file's case has its heat, no timeline
     assert 'class="trend-figure"' in html
+
+
+def test_the_heat_of_every_round_is_beside_its_timeline_and_hot_rounds_are_marked(tmp_path):
+    """docs/results.md "Heat": the calibration workload before and after each round, the readings a device has
+    (none of this VM's: no temperature column), the plugin's heat_flags marked."""
+    rounds = [r for r in json.loads(CURRENT.read_text()) if r["case"] == "int8-jf_alpha-default"]
+    for index, r in enumerate(rounds):
+        r.update(calibration_time=0.02 + 0.01 * index, calibration_time_after=0.025, cpu_temperature_c_before=None,
+                 cpu_temperature_c_after=None, heat_flags=["calibration_hot"] if index == 2 else [])
+    path = tmp_path / "benchmark_results_20261205_120000.json"
+    path.write_text(json.dumps(rounds))
+    assert report(path, "-o", tmp_path / "r.html").returncode == 0
+    html = (tmp_path / "r.html").read_text()
+    table = html.split('class="heat-table"', 1)[1].split("</table>", 1)[0]
+    assert "1 hot round(s), marked" in table and "CPU °C" not in table
+    rows = table.split("<tbody>", 1)[1].split("<tr")[1:]
+    assert len(rows) == len(rounds) == 3
+    assert ">20.0</td><td>25.0</td>" in rows[0] and 'class="hot"' not in rows[0]
+    assert rows[2].startswith(' class="hot"') and ">40.0</td><td>25.0</td>" in rows[2] and "calibration_hot" in rows[2]
 
 
 def test_rounds_of_different_runs_are_never_pooled(page):

@@ -55,7 +55,7 @@ def test_a_group_is_measured_round_robin_and_each_case_gets_its_own_rounds():
 
 def test_a_cooldown_waits_and_says_so():
     said, slept = [], []
-    Cooldown(12, said.append, slept.append)(Case("bf16", "v", "t", "x"), 3)
+    Cooldown(12, said.append, slept.append)(None, Case("bf16", "v", "t", "x"), 3)
     assert slept == [5, 5, 2] and said[0] == "kokoro: cooling down 12 s before bf16-v-t round 3"
 
 

@@ -16,15 +16,7 @@ final class DeviceState: DeviceStateProbe {
     private var battery = "unknown"
     private var foreground = true
 
-    func thermalState() -> String? {
-        switch ProcessInfo.processInfo.thermalState {
-        case .nominal: return "nominal"
-        case .fair: return "fair"
-        case .serious: return "serious"
-        case .critical: return "critical"
-        @unknown default: return "unknown"
-        }
-    }
+    func thermalState() -> String? { HeatSensors.processThermalState() }
 
     func extras(suffix: String) -> [(String, JSONValue)] {
         let (battery, foreground) = lock.withLock { (self.battery, self.foreground) }

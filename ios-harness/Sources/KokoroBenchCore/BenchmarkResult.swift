@@ -45,6 +45,13 @@ public struct BenchmarkResult: Codable, Equatable {
     public var thermalStateAfter: String?
     /// Seconds the fixed CPU workload of `Calibration` took right before T1 (see Calibration.swift); nil if not measured.
     public var calibrationTime: Double?
+    // Heat (docs/results.md "Heat"): the calibration workload again after the last chunk, and the Linux sensors
+    // before the clock and after the last chunk (HeatSensors.swift); nil where unreadable.
+    public var calibrationTimeAfter: Double?
+    public var cpuTemperatureCBefore: Double?
+    public var cpuTemperatureCAfter: Double?
+    public var cpuFrequencyMHzBefore: Double?
+    public var cpuFrequencyMHzAfter: Double?
     /// Whether the harness played the audio while it measured (the app's streaming playback schedules each chunk
     /// on AVAudioEngine as it arrives); false for harnesses that do not play (the CLI, the host).
     public var playback: Bool
@@ -76,7 +83,10 @@ public struct BenchmarkResult: Codable, Equatable {
         case engineVersion = "engine_version", harnessVersion = "harness_version", simulated, platform
         case deviceModel = "device_model", osVersion = "os_version", variantSHA256 = "variant_sha256"
         case thermalStateBefore = "thermal_state_before", thermalStateAfter = "thermal_state_after"
-        case calibrationTime = "calibration_time", playback
+        case calibrationTime = "calibration_time", calibrationTimeAfter = "calibration_time_after"
+        case cpuTemperatureCBefore = "cpu_temperature_c_before", cpuTemperatureCAfter = "cpu_temperature_c_after"
+        case cpuFrequencyMHzBefore = "cpu_frequency_mhz_before", cpuFrequencyMHzAfter = "cpu_frequency_mhz_after"
+        case playback
         case chunkSamples = "chunk_samples", playbackStallTime = "playback_stall_time", stallCount = "stall_count"
         case gaplessStartTime = "gapless_start_time", coldTimeToFirstAudio = "cold_time_to_first_audio"
         case playedChunkStarts = "played_chunk_starts", adaptivePace = "adaptive_pace"
@@ -144,7 +154,11 @@ public struct BenchmarkResult: Codable, Equatable {
             ("simulated", .bool(simulated)), ("platform", .string(platform)), ("device_model", .string(deviceModel)),
             ("os_version", .string(osVersion)), ("variant_sha256", opt(variantSHA256)),
             ("thermal_state_before", opt(thermalStateBefore)), ("thermal_state_after", opt(thermalStateAfter)),
-            ("calibration_time", opt(calibrationTime)), ("playback", .bool(playback)),
+            ("calibration_time", opt(calibrationTime)), ("calibration_time_after", opt(calibrationTimeAfter)),
+            ("cpu_temperature_c_before", opt(cpuTemperatureCBefore)),
+            ("cpu_temperature_c_after", opt(cpuTemperatureCAfter)),
+            ("cpu_frequency_mhz_before", opt(cpuFrequencyMHzBefore)),
+            ("cpu_frequency_mhz_after", opt(cpuFrequencyMHzAfter)), ("playback", .bool(playback)),
             ("chunk_samples", .array(chunkSamples.map { .int($0) })),
             ("playback_stall_time", .double(playbackStallTime)), ("stall_count", .int(stallCount)),
             ("gapless_start_time", .double(gaplessStartTime)), ("cold_time_to_first_audio", opt(coldTimeToFirstAudio)),
@@ -214,6 +228,11 @@ public struct BenchmarkResult: Codable, Equatable {
             throw HarnessError(.badValue, "result 'chunk_samples' must be an array of integers")
         }
         self.chunkSamples = chunkSamples
+        calibrationTimeAfter = try optNum("calibration_time_after")
+        cpuTemperatureCBefore = try optNum("cpu_temperature_c_before")
+        cpuTemperatureCAfter = try optNum("cpu_temperature_c_after")
+        cpuFrequencyMHzBefore = try optNum("cpu_frequency_mhz_before")
+        cpuFrequencyMHzAfter = try optNum("cpu_frequency_mhz_after")
         playbackStallTime = try num("playback_stall_time")
         stallCount = try int("stall_count")
         gaplessStartTime = try num("gapless_start_time")
@@ -264,6 +283,11 @@ public struct BenchmarkResult: Codable, Equatable {
             thermalStateAfter: try c.decodeIfPresent(String.self, forKey: .thermalStateAfter),
             calibrationTime: try c.decodeIfPresent(Double.self, forKey: .calibrationTime),
             playback: try c.decode(Bool.self, forKey: .playback))
+        calibrationTimeAfter = try c.decodeIfPresent(Double.self, forKey: .calibrationTimeAfter)
+        cpuTemperatureCBefore = try c.decodeIfPresent(Double.self, forKey: .cpuTemperatureCBefore)
+        cpuTemperatureCAfter = try c.decodeIfPresent(Double.self, forKey: .cpuTemperatureCAfter)
+        cpuFrequencyMHzBefore = try c.decodeIfPresent(Double.self, forKey: .cpuFrequencyMHzBefore)
+        cpuFrequencyMHzAfter = try c.decodeIfPresent(Double.self, forKey: .cpuFrequencyMHzAfter)
         chunkSamples = try c.decode([Int].self, forKey: .chunkSamples)
         playbackStallTime = try c.decode(Double.self, forKey: .playbackStallTime)
         stallCount = try c.decode(Int.self, forKey: .stallCount)
@@ -296,6 +320,11 @@ public struct BenchmarkResult: Codable, Equatable {
         try c.encode(thermalStateBefore, forKey: .thermalStateBefore)
         try c.encode(thermalStateAfter, forKey: .thermalStateAfter)
         try c.encode(calibrationTime, forKey: .calibrationTime)
+        try c.encode(calibrationTimeAfter, forKey: .calibrationTimeAfter)
+        try c.encode(cpuTemperatureCBefore, forKey: .cpuTemperatureCBefore)
+        try c.encode(cpuTemperatureCAfter, forKey: .cpuTemperatureCAfter)
+        try c.encode(cpuFrequencyMHzBefore, forKey: .cpuFrequencyMHzBefore)
+        try c.encode(cpuFrequencyMHzAfter, forKey: .cpuFrequencyMHzAfter)
         try c.encode(playback, forKey: .playback)
         try c.encode(chunkSamples, forKey: .chunkSamples)
         try c.encode(playbackStallTime, forKey: .playbackStallTime)

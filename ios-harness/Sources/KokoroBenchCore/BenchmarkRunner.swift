@@ -1,7 +1,8 @@
 import Foundation
 
 /// Reads the device's thermal state (and anything else that belongs next to it) before and after a run.
-/// The iOS app supplies one (ProcessInfo.thermalState, low-power mode); on Linux there is none and the keys are null.
+/// The iOS app supplies one (ProcessInfo.thermalState, low-power mode). Without one the runner reads the process's
+/// own thermal state (HeatSensors.processThermalState: a Mac), and on Linux there is none: the keys are null.
 public protocol DeviceStateProbe: AnyObject {
     /// e.g. "nominal", "fair", "serious", "critical"
     func thermalState() -> String?
@@ -40,6 +41,9 @@ public final class BenchmarkRunner {
     /// Times the fixed CPU workload before each round's clock starts (`calibration_time`); `Calibration.measure`
     /// unless a test injects another.
     public let calibrate: () -> Double
+    /// The Linux heat sensors read before the calibration workload and after the last chunk (HeatSensors.swift); a
+    /// test points them at fake sysfs files.
+    public var sensors = HeatSensors()
     /// Whether the audio is being played while it is measured (the app's ChunkPlayer); read at the end of each
     /// round into the result's `playback`.
     public var playbackActive: () -> Bool = { false }
@@ -115,6 +119,7 @@ public final class BenchmarkRunner {
         var pace: Pace?
         var setupTime: Double
         var calibrationTime: Double
+        var heatBefore: HeatReading
         var thermalBefore: String?
         var stateBefore: [(String, JSONValue)]
     }
@@ -179,7 +184,7 @@ public final class BenchmarkRunner {
         do { try engine.loadVoice(request.voice, variant: request.variant) } catch {
             throw HarnessError.wrap(error, context: "loading voice '\(request.voice)' failed")
         }
-        let thermalBefore = deviceState?.thermalState()
+        let thermalBefore = thermalState()
         let stateBefore = deviceState?.extras(suffix: "before") ?? []
         if request.warmup {
             // Finished, not merely started: the reference app's asynchronous warm-up races the timed run.
@@ -199,11 +204,12 @@ public final class BenchmarkRunner {
         // The player's audio session and engine start here, before T1, not on the first chunk inside the clock.
         player?.prepareForTimedRun()
         // After the warm-up (or right away without one), before the memory reset and T1: never timed with the run.
+        let heatBefore = sensors.read(thermalState: thermalBefore)
         let calibrationTime = calibrate()
         memory.resetPeak()
         engine.willStartTimedRun()
         return Prepared(load: load, chunks: chunks, pace: pace, setupTime: setupTime, calibrationTime: calibrationTime,
-                        thermalBefore: thermalBefore, stateBefore: stateBefore)
+                        heatBefore: heatBefore, thermalBefore: thermalBefore, stateBefore: stateBefore)
     }
 
     /// T1, then chunk by chunk: synthesize, timestamp the moment the samples exist, hand the chunk on. Only engine
@@ -232,8 +238,10 @@ public final class BenchmarkRunner {
     func result(_ request: RunRequest, _ prepared: Prepared, _ timed: Timed) throws -> BenchmarkResult {
         let peak = memory.peakGiB()
         let engineExtras = engine.timedRunExtras() + memory.extras()
-        let thermalAfter = deviceState?.thermalState()
+        let thermalAfter = thermalState()
         let stateAfter = deviceState?.extras(suffix: "after") ?? []
+        let heatAfter = sensors.read(thermalState: thermalAfter)
+        let calibrationAfter = calibrate()  // the same workload as before T1, now that the clock has stopped
         let chunkCount = prepared.chunks.count
         guard timed.totalSamples > 0 else {
             throw HarnessError(.noAudio, "the engine produced zero samples for \(chunkCount) chunk(s); check the "
@@ -275,10 +283,28 @@ public final class BenchmarkRunner {
                     extras: prepared.stateBefore + stateAfter).map { .string($0) })),
             ])
         var played = result.withPlayback(times: timed.times, samples: timed.chunkSamples)
+        played.calibrationTimeAfter = calibrationAfter
+        played.cpuTemperatureCBefore = prepared.heatBefore.cpuTemperatureC
+        played.cpuTemperatureCAfter = heatAfter.cpuTemperatureC
+        played.cpuFrequencyMHzBefore = prepared.heatBefore.cpuFrequencyMHz
+        played.cpuFrequencyMHzAfter = heatAfter.cpuFrequencyMHz
         played.coldTimeToFirstAudio = load.cold ? prepared.setupTime + ttfa : nil
         played.playedChunkStarts = player?.playedChunkStarts(runID: request.id, chunkCount: chunkCount)
         played.adaptivePace = prepared.pace
         return played
+    }
+
+    /// The device's thermal state: its probe's (the app), else the process's (a Mac), nil on Linux.
+    func thermalState() -> String? {
+        deviceState.map { $0.thermalState() } ?? HeatSensors.processThermalState()
+    }
+
+    /// The device's heat now, with nothing run on the engine: the `conditions` request (docs/protocol.md), asked
+    /// between rounds by a cooldown that waits until the device is nominal.
+    public func conditions(id: String) -> ConditionsEvent {
+        let heat = sensors.read(thermalState: thermalState())
+        return ConditionsEvent(id: id, thermalState: heat.thermalState, cpuTemperatureC: heat.cpuTemperatureC,
+                               cpuFrequencyMHz: heat.cpuFrequencyMHz, calibrationTime: calibrate())
     }
 
     /// This device's pace for `adaptive` (Pace.swift): the probes synthesized untimed, after the warm-up and before

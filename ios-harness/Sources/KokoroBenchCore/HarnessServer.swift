@@ -229,6 +229,8 @@ public final class HarnessServer {
             } catch let e as HarnessError {
                 try emit(.error(id: nil, e), to: sink)
             }
+        case let .conditions(id):
+            try emit(.conditions(runner.conditions(id: id)), to: sink)
         case let .ping(id):
             try emit(.pong(id: id), to: sink)
         case .shutdown:

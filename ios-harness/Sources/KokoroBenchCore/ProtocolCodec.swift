@@ -26,6 +26,7 @@ public enum Request: Equatable {
     case load(variant: String)
     case unload(variant: String)
     case run(RunRequest)
+    case conditions(id: String)
     case ping(id: String)
     case shutdown
 }
@@ -82,6 +83,21 @@ public struct ChunkEvent: Equatable {
     }
 }
 
+/// The answer to a `conditions` request: the device's heat now (docs/protocol.md), nil where unreadable.
+public struct ConditionsEvent: Equatable {
+    public var id: String
+    public var thermalState: String?
+    public var cpuTemperatureC: Double?
+    public var cpuFrequencyMHz: Double?
+    public var calibrationTime: Double?
+
+    public init(id: String, thermalState: String?, cpuTemperatureC: Double?, cpuFrequencyMHz: Double?,
+                calibrationTime: Double?) {
+        self.id = id; self.thermalState = thermalState; self.cpuTemperatureC = cpuTemperatureC
+        self.cpuFrequencyMHz = cpuFrequencyMHz; self.calibrationTime = calibrationTime
+    }
+}
+
 public enum Event: Equatable {
     case hello(HelloEvent)
     case loaded(LoadedEvent)
@@ -90,6 +106,7 @@ public enum Event: Equatable {
     case audio(id: String, index: Int, encoding: String, data: String)
     case done(id: String, result: BenchmarkResult)
     case error(id: String?, code: String, message: String, fatal: Bool)
+    case conditions(ConditionsEvent)
     case pong(id: String)
     case bye
 
@@ -107,6 +124,7 @@ public enum ProtocolCodec {
         "load": (["variant"], []),
         "unload": (["variant"], []),
         "run": (["id", "text", "voice", "variant"], ["speed", "warmup", "send_audio", "round", "split"]),
+        "conditions": (["id"], []),
         "ping": (["id"], []),
         "shutdown": ([], []),
     ]
@@ -170,6 +188,7 @@ public enum ProtocolCodec {
             return .hello(protocolVersion: v)
         case "load": return .load(variant: try nonEmptyName("variant"))
         case "unload": return .unload(variant: try nonEmptyName("variant"))
+        case "conditions": return .conditions(id: try string("id"))
         case "ping": return .ping(id: try string("id"))
         case "shutdown": return .shutdown
         default:  // "run"
@@ -212,6 +231,7 @@ public enum ProtocolCodec {
         case let .hello(v): return .object([("type", .string("hello")), ("protocol", .int(v))])
         case let .load(v): return .object([("type", .string("load")), ("variant", .string(v))])
         case let .unload(v): return .object([("type", .string("unload")), ("variant", .string(v))])
+        case let .conditions(id): return .object([("type", .string("conditions")), ("id", .string(id))])
         case let .ping(id): return .object([("type", .string("ping")), ("id", .string(id))])
         case .shutdown: return .object([("type", .string("shutdown"))])
         case let .run(r):
@@ -255,6 +275,12 @@ public enum ProtocolCodec {
         case let .error(id, code, message, fatal):
             return .object([("type", .string("error")), ("id", id.map { .string($0) } ?? .null),
                             ("code", .string(code)), ("message", .string(message)), ("fatal", .bool(fatal))])
+        case let .conditions(c):
+            func opt(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
+            return .object([("type", .string("conditions")), ("id", .string(c.id)),
+                            ("thermal_state", c.thermalState.map { .string($0) } ?? .null),
+                            ("cpu_temperature_c", opt(c.cpuTemperatureC)), ("cpu_frequency_mhz", opt(c.cpuFrequencyMHz)),
+                            ("calibration_time", opt(c.calibrationTime))])
         case let .pong(id):
             return .object([("type", .string("pong")), ("id", .string(id))])
         case .bye:
@@ -306,6 +332,17 @@ public enum ProtocolCodec {
             return .done(id: try s("id"), result: try BenchmarkResult(json: r))
         case "error":
             return .error(id: try optS("id"), code: try s("code"), message: try s("message"), fatal: try b("fatal"))
+        case "conditions":
+            func optD(_ k: String) throws -> Double? {
+                guard let v = json[k] else { throw bad("'\(k)' is missing") }
+                if v == .null { return nil }
+                guard let x = v.numberValue else { throw bad("'\(k)' must be a number or null") }
+                return x
+            }
+            return .conditions(ConditionsEvent(id: try s("id"), thermalState: try optS("thermal_state"),
+                                               cpuTemperatureC: try optD("cpu_temperature_c"),
+                                               cpuFrequencyMHz: try optD("cpu_frequency_mhz"),
+                                               calibrationTime: try optD("calibration_time")))
         case "pong": return .pong(id: try s("id"))
         case "bye": return .bye
         case let other: throw bad("unknown type '\(other)'")

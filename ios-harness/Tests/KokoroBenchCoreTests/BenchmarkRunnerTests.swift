@@ -97,8 +97,11 @@ final class BenchmarkRunnerTests: XCTestCase {
         })
         let r = try runner.run(RunRequest(id: "r", text: "Yes. No.", voice: "af_heart", variant: "4bit"))
         XCTAssertEqual(r.calibrationTime, 0.25, "the result carries what the calibration measured")
-        XCTAssertEqual(seenAtCalibration, [["loadVariant:4bit", "loadVoice:af_heart", "synthesize:Hi."]],
-                       "once per run, after the finished warm-up, before willStartTimedRun (T1) and the chunks")
+        XCTAssertEqual(r.calibrationTimeAfter, 0.25)
+        XCTAssertEqual(seenAtCalibration, [["loadVariant:4bit", "loadVoice:af_heart", "synthesize:Hi."],
+                                           ["loadVariant:4bit", "loadVoice:af_heart", "synthesize:Hi.",
+                                            "willStartTimedRun", "synthesize:Yes.", "synthesize:No."]],
+                       "after the finished warm-up, before willStartTimedRun (T1); again after the last chunk")
         XCTAssertEqual(engine.calls.suffix(3), ["willStartTimedRun", "synthesize:Yes.", "synthesize:No."])
 
         // Without a warm-up: right after the voice is loaded, still before T1.
@@ -106,8 +109,9 @@ final class BenchmarkRunnerTests: XCTestCase {
         let noWarm = try runner.run(RunRequest(id: "r2", text: "Yes.", voice: "am_onyx", variant: "4bit", warmup: false,
                                                round: 1))
         XCTAssertEqual(noWarm.calibrationTime, 0.25)
-        XCTAssertEqual(seenAtCalibration.count, 1)
+        XCTAssertEqual(seenAtCalibration.count, 2)
         XCTAssertEqual(seenAtCalibration.first?.last, "loadVoice:am_onyx")
+        XCTAssertEqual(seenAtCalibration.last?.last, "synthesize:Yes.")
         XCTAssertEqual(engine.calls.suffix(3), ["loadVoice:am_onyx", "willStartTimedRun", "synthesize:Yes."])
     }
 

@@ -45,7 +45,7 @@ final class ProtocolCodecTests: XCTestCase {
     func testEveryExampleEventRoundTripsWithKeysInOrder() throws {
         let spec = try SpecFiles.load("protocol_examples.json")
         let events = try XCTUnwrap(spec["events"]?.arrayValue)
-        XCTAssertEqual(events.count, 10)
+        XCTAssertEqual(events.count, 11)
         for e in events {
             let event = try ProtocolCodec.parseEvent(e)
             let encoded = ProtocolCodec.jsonValue(of: event)

@@ -42,15 +42,9 @@ def compare_results(on_phone: list[dict[str, Any]], streamed: list[dict[str, Any
 def exclusion_note(udid: str | None, results: list[dict[str, Any]]) -> str | None:
     """How many of this phone's rounds name a reason to be left out of gates and baselines (a Debug build, a hot
     start, Low Power Mode, the app not in front), and which; None when every round may gate."""
-    from pytest_kokoro.core.schema import gate_exclusions
+    from pytest_kokoro.core.schema import exclusion_counts
 
-    counts: dict[str, int] = {}
-    flagged = 0
-    for result in results:
-        reasons = gate_exclusions(result)
-        flagged += bool(reasons)
-        for reason in reasons:
-            counts[reason] = counts.get(reason, 0) + 1
+    flagged, counts = exclusion_counts(results)
     if not flagged:
         return None
     why = ", ".join(f"{reason}: {count}" for reason, count in sorted(counts.items()))
