@@ -29,6 +29,7 @@ from pytest_kokoro.devices.base import DeviceKind, DeviceSettings, DeviceSpec
 from pytest_kokoro.devices.registry import kinds, parse_device
 from pytest_kokoro.gates.baselines import validate_name
 from pytest_kokoro.gates.spec import parse_gate_spec
+from pytest_kokoro.runner.heat import DEFAULT_FACTOR
 from pytest_kokoro.runner.records import Case
 
 
@@ -115,7 +116,7 @@ def plugin_options() -> tuple[Option, ...]:
         Option("--kokoro-hot-factor", _hot_factor, "a round whose calibration workload took more than this "
                "many times the coolest one of its harness session ran hot: it stays in the results and is left out "
                "of gates and baselines (0 turns this rule off; a serious or critical thermal state always counts)",
-               default=1.5, metavar="FACTOR"),
+               default=DEFAULT_FACTOR, metavar="FACTOR"),
         Option("--kokoro-warmup", bool, "run the warm-up 'Hi.' before each timed round, untimed; --no-kokoro-warmup "
                "times rounds without it", default=True, action="flag"),
         Option("--kokoro-wav", bool, "write a WAV per round next to the results (NN_Kokoro-82M-VARIANT_VOICE.wav)",

@@ -37,6 +37,7 @@ def ab_pairs(run: KokoroRun) -> list[str]:
     if baseline is None or not baseline.records:
         return []
     from pytest_kokoro.core.metric_table import METRICS
+    from pytest_kokoro.core.schema import gate_exclusions
     from pytest_kokoro.gates.statistics import median_ratio_interval
     from pytest_kokoro.plugin.run import AA_CHECK
 
@@ -45,10 +46,13 @@ def ab_pairs(run: KokoroRun) -> list[str]:
         base = baseline.records.get(nodeid)
         if base is None:
             continue
-        count = min(len(candidate.results), len(base.results))
+        # The pairs the gate compares: a pair with a round left out of gates (hot, a Debug build, ...) is left out.
+        kept = [(b, c) for b, c in zip(base.results, candidate.results) if not gate_exclusions(b) and not gate_exclusions(c)]
         for key, (base_values, candidate_values) in pairs.items():
-            base_values += base.values(key)[:count]
-            candidate_values += candidate.values(key)[:count]
+            for b, c in kept:
+                if b.get(key) is not None and c.get(key) is not None:
+                    base_values.append(float(b[key]))
+                    candidate_values.append(float(c[key]))
     lines = []
     for metric in (m for m in METRICS if m.compare):
         base_values, candidate_values = pairs[metric.key]

@@ -73,7 +73,7 @@ def test_budget_marker_caps_a_case(suite):
     result = suite.runpytest_subprocess("test_budget.py", "--kokoro-device=swift", "--kokoro-engine=scripted",
                                         "--kokoro-texts=short",
                                         "--kokoro-variants=bf16", "--kokoro-rounds=2", "--kokoro-baselines-dir=bl",
-                                        "--kokoro-save-baseline=budgeted")
+                                        "--kokoro-save-baseline=budgeted", "--kokoro-hot-factor=0")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*bf16-af_heart-short: rtf over budget: median * > 1e-09*"])
     result.stdout.fnmatch_lines(["baseline 'budgeted' NOT saved: bf16-af_heart-short did not pass; a baseline is saved "
@@ -102,7 +102,8 @@ def test_ab_gating_against_a_baseline_harness_in_the_same_run(suite, baseline_co
     baseline = " ".join([str(swift_harness_binary()), "--stdio", "--engine", "scripted", *baseline_costs])
     result = suite.runpytest_subprocess("--kokoro-device=swift", "--kokoro-engine=scripted",
                                         "--kokoro-texts=short", "--kokoro-variants=bf16",
-                                        "--kokoro-rounds=10", f"--kokoro-ab-baseline={baseline}")
+                                        "--kokoro-rounds=10", f"--kokoro-ab-baseline={baseline}",
+                                        "--kokoro-hot-factor=0")
     result.assert_outcomes(**{outcome: 1})
     result.stdout.fnmatch_lines([line])
     rows = json.loads(sorted((suite.path / "results").glob("benchmark_results_*.json"))[-1].read_text())

@@ -38,6 +38,15 @@ def test_a_hot_round_is_kept_flagged_left_out_of_the_baseline_and_counted(pytest
     assert len(saved["cases"]["int8-jf_alpha-short"]["rtf"]) == 5, "the hot round is not in the baseline"
 
 
+def test_the_aa_check_leaves_out_the_pairs_the_gate_leaves_out(pytester, monkeypatch):
+    """Each arm's harness runs its third round hot: that pair is out of the gate, so out of the A/A interval too."""
+    result = run(pytester, monkeypatch, "--hot-runs 3", "--kokoro-rounds=8", "--kokoro-ab-baseline=same")
+    result.assert_outcomes(passed=1)
+    rows = results_of(pytester)[1]
+    assert sum(bool(r["heat_flags"]) for r in rows) == 2
+    result.stdout.fnmatch_lines(["TTFA candidate/baseline: median of 7 per-pair ratios *"])
+
+
 def test_factor_zero_turns_the_calibration_rule_off(pytester, monkeypatch):
     result = run(pytester, monkeypatch, "--hot-runs 2", "--kokoro-rounds=2", "--kokoro-hot-factor=0")
     result.assert_outcomes(passed=1)
@@ -51,7 +60,7 @@ def test_the_nominal_cooldown_waits_at_most_its_bound_then_goes_on_and_says_so(p
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*kokoro: waiting for host to cool down before int8-jf_alpha-short round 1 (at most 1 s): calibration 200.0 ms "
-        "(10.00× the coolest; hot above 1.5×)*",
+        "(10.00× the coolest; hot above 2×)*",
         "*kokoro: host is still not nominal after 1 s (calibration 200.0 ms *); going on with int8-jf_alpha-short "
         "round 1, which is left out of gates if it runs hot*"])
 
