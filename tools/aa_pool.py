@@ -69,7 +69,7 @@ def pairs_of(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return []
     rounds = json.loads(files[-1].read_text())
     baseline = {(r["case"], r["round"]): r for r in rounds if r.get("arm") == "baseline"}
-    candidate = {(r["case"], r["round"]): r for r in rounds if r.get("arm") is None}
+    candidate = {(r["case"], r["round"]): r for r in rounds if r.get("arm") in (None, "candidate")}
     return [(baseline[k], candidate[k]) for k in sorted(baseline.keys() & candidate.keys())
             if not gate_exclusions(baseline[k]) and not gate_exclusions(candidate[k])]
 
