@@ -103,9 +103,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="new harness processes every round, so that the rounds sample how one process of a "
                              "harness differs from the next instead of keeping one process of each for the whole run")
     parser.add_argument("--report", type=Path, help="print the tables of an earlier run's JSON and exit")
+    parser.add_argument("--pool", type=Path, nargs="+", metavar="JSON",
+                        help="pool the rounds of earlier runs' JSON files: per text, the median per-round ratio "
+                             "Swift / Python with its 95%% interval, then exit")
     args = parser.parse_args(argv)
     if args.report:
         print(report_file(args.report))
+        return 0
+    if args.pool:
+        print(pooled(args.pool))
         return 0
     arms = tuple(a for a in args.arms.split(",") if a)
     unknown = [a for a in arms if a not in ARMS]
@@ -148,6 +154,26 @@ def main(argv: list[str] | None = None) -> int:
             device.stop()
     print(report(results, hello, load, out))
     return 0
+
+
+def pooled(paths: list[Path]) -> str:
+    """Swift / Python over the rounds of several runs: per text and metric, the median of the per-round ratios and
+    the sign test's 95% interval (gates/statistics.py, the A/A check's statistic)."""
+    from pytest_kokoro.gates.statistics import median_ratio_interval
+
+    runs = [json.loads(p.read_text())["results"] for p in paths]
+    lines = [f"Pooled: {', '.join(str(p) for p in paths)}", "",
+             "| text | pairs | TTFA: median per-round ratio [95%] | RTF: median per-round ratio [95%] |",
+             "| --- | --- | --- | --- |"]
+    for text_id in runs[0]:
+        cells = []
+        for key in ("time_to_first_audio", "real_time_factor"):
+            python = [r[key] for run in runs for r in run[text_id]["python-sherpa"]]
+            swift = [r[key] for run in runs for r in run[text_id]["swift-sherpa"]]
+            ratio, low, high = median_ratio_interval(python, swift)
+            cells.append(f"{ratio:.3f} [{low:.3f}, {high:.3f}]")
+        lines.append(f"| {text_id} | {len(python)} | {' | '.join(cells)} |")
+    return "\n".join(lines)
 
 
 def report(results, hello, load, path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import ROOT
 from tools.chunk_instructions import cpu_table, intervals, label, summarize
 from tools.measure_swift import ARMS, arm_order, chunk_table, drift_table
 
@@ -75,3 +76,19 @@ def test_cpu_table_gives_the_median_gap_between_chunks_and_the_engine_calls():
                       "python": {"between": [450_000], "engine": [1_390_000_000]}})
     assert rows[2] == "| swift | 140 (100-300, 3) | 1450 |"
     assert rows[3] == "| python | 450 (450-450, 1) | 1390 |"
+
+
+def test_pool_reads_the_committed_quiet_runs_and_gives_one_row_per_text():
+    """docs/performance.md's pooled table is what --pool prints from the committed files."""
+    from tools.measure_swift import pooled
+
+    files = sorted((ROOT / "tools" / "data" / "swift_python").glob("swift_performance_*.json"))
+    table = pooled(files)
+    rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| short") or
+            line.startswith("| default")}
+    assert set(rows) == {"default", *(f"short_sentences-{i}" for i in range(1, 6))}
+    assert rows["short_sentences-4"].split(" | ")[1] == "19"
+    docs = (ROOT / "docs" / "performance.md").read_text()
+    for text_id, row in rows.items():
+        ttfa, rtf = row.split(" | ")[2:4]
+        assert ttfa in docs and rtf.rstrip(" |") in docs, (text_id, row)
