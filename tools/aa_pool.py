@@ -9,6 +9,7 @@ each run, and pools every pair of every run:
 
     .venv/bin/python tools/aa_pool.py run --runs 4 --rounds 32 --label quiet     # appends to results/aa_pool/
     .venv/bin/python tools/aa_pool.py report                                     # the tables, from the files
+    .venv/bin/python tools/aa_pool.py report --pool tools/data/aa_pool          # the runs docs/gates.md quotes
 
 A pair is the baseline arm's round r and the candidate's round r of the same case, measured back to back. A pair
 with a round the gates leave out (core/schema.py gate_exclusions) is left out here too, as the gate does. The
@@ -120,13 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--first", choices=("baseline", "candidate"), default="baseline",
                       help="the first run's first arm; the runs after it alternate")
     make.add_argument("pytest_args", nargs="*", help="more pytest options, after --")
-    sub.add_parser("report", help="print the tables of the runs under results/aa_pool")
+    shown = sub.add_parser("report", help="print the tables of the runs under results/aa_pool (or --pool DIR)")
+    shown.add_argument("--pool", type=Path, default=POOL,
+                       help="a folder of runs, e.g. tools/data/aa_pool (the runs docs/gates.md quotes, their rounds "
+                            "cut to the keys the report reads)")
     args = parser.parse_args(argv)
     if args.command == "run":
         order = ("baseline", "candidate") if args.first == "baseline" else ("candidate", "baseline")
         for index in range(args.runs):
             run_once(index, args.rounds, args.label, order[index % 2], args.pytest_args)
-    print(report())
+    print(report(args.pool if args.command == "report" else POOL))
     return 0
 
 
