@@ -9,7 +9,7 @@ the real suite in four arrangements, taken in rotation so that drift on a shared
   interleaved B↔A   the same, sherpa-onnx listed first
 
     .venv/bin/python tools/order_effect.py run --repeats 2 --rounds 12 --label quiet
-    .venv/bin/python tools/order_effect.py report
+    .venv/bin/python tools/order_effect.py report [--pool tools/data/order_effect]
 
 The report gives, per arrangement, each engine's median TTFA and RTF and the ratio sherpa-onnx/onnxruntime of the
 medians; the order effect is how far that ratio moves when the order flips (grouped: which engine ran first;
@@ -75,7 +75,20 @@ def report(pool: Path = POOL) -> str:
         runs.append(meta)
     if not runs:
         return f"no runs under {pool}; make some with: .venv/bin/python tools/order_effect.py run"
-    lines = ["| arrangement | label | runs | rounds per engine | TTFA onnxruntime / sherpa-onnx s | RTF onnxruntime / "
+    lines = ["| run | arrangement | load before → after | RTF onnxruntime | RTF sherpa-onnx | RTF ratio sherpa/ort |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    spread: dict[tuple[str, str], list[float]] = {}
+    for run in runs:
+        a, b = (median_of(run["rounds"], engine, "real_time_factor") for engine in (A, B))
+        if a and b:
+            spread.setdefault((run["label"], ARRANGEMENTS[run["arrangement"]][0]), []).append(b / a)
+        lines.append(f"| {run.get('started', '')} | {run['arrangement']} | {run.get('load_before', 0):.1f} → "
+                     f"{run.get('load_after', 0):.1f} | {a or 0:.3f} | {b or 0:.3f} | {(b / a) if a and b else 0:.3f} |")
+    lines += ["", "| label | order | runs | RTF ratio sherpa/ort, per run: lowest–highest (range) |", "| --- | --- | --- | --- |"]
+    for (label, order), ratios in sorted(spread.items()):
+        lines.append(f"| {label} | {order} | {len(ratios)} | {min(ratios):.3f}–{max(ratios):.3f} "
+                     f"({(max(ratios) / min(ratios) - 1) * 100:.0f}%) |")
+    lines += ["", "| arrangement | label | runs | rounds per engine | TTFA onnxruntime / sherpa-onnx s | RTF onnxruntime / "
              "sherpa-onnx | TTFA ratio sherpa/ort | RTF ratio sherpa/ort |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in runs:
@@ -112,14 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--rounds", type=int, default=12)
     make.add_argument("--label", required=True, help="how the machine was, e.g. quiet or loaded")
     make.add_argument("pytest_args", nargs="*", help="more pytest options, after --")
-    sub.add_parser("report", help="print the tables of the runs under results/order_effect")
+    shown = sub.add_parser("report", help="print the tables of the runs under results/order_effect (or --pool DIR)")
+    shown.add_argument("--pool", type=Path, default=POOL,
+                       help="a folder of runs, e.g. tools/data/order_effect (the runs docs/performance.md quotes)")
     args = parser.parse_args(argv)
     if args.command == "run":
         names = list(ARRANGEMENTS)
         for repeat in range(args.repeats):
             for name in (names if repeat % 2 == 0 else list(reversed(names))):
                 run_once(name, args.rounds, args.label, args.pytest_args)
-    print(report())
+    print(report(args.pool if args.command == "report" else POOL))
     return 0
 
 
