@@ -33,42 +33,26 @@ sys.path.insert(0, str(ROOT))
 
 from pytest_kokoro.core.schema import gate_exclusions  # noqa: E402
 from pytest_kokoro.gates.statistics import median_ratio_interval  # noqa: E402
+from tools.suite_runs import load_runs, results_rows, run_suite  # noqa: E402
 
 POOL = ROOT / "results" / "aa_pool"
 GATE = "rtf=5%,ttfa=10%"
 KEYS = (("TTFA", "time_to_first_audio"), ("RTF", "real_time_factor"))
 
 
-def load_average() -> float:
-    return os.getloadavg()[0]
-
-
 def run_once(index: int, rounds: int, label: str, first: str, extra: list[str]) -> dict[str, Any]:
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    folder = POOL / f"{stamp}_{label}_{first}"
-    argv = [sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "-p", "no:randomly", "-p", "no:cacheprovider",
-            "-q", "--kokoro-texts=short", f"--kokoro-rounds={rounds}", "--kokoro-ab-baseline=same",
-            f"--kokoro-ab-first={first}", f"--kokoro-gate={GATE}", f"--kokoro-results-dir={folder}", *extra]
-    before = load_average()
-    started = datetime.now()
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
-    run = {"folder": folder.name, "label": label, "first": first, "argv": argv[2:], "exit": done.returncode,
-           "load_before": before, "load_after": load_average(), "started": started.isoformat(timespec="seconds"),
-           "seconds": round((datetime.now() - started).total_seconds(), 1)}
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "aa_run.json").write_text(json.dumps(run, indent=1))
-    (folder / "pytest_output.txt").write_text(done.stdout + done.stderr)
-    print(f"run {index + 1}: {label}, {first} first, exit {done.returncode}, {run['seconds']} s, load "
-          f"{before:.1f} -> {run['load_after']:.1f}", file=sys.stderr, flush=True)
+    folder = POOL / f"{datetime.now().strftime('%Y%m%d_%H%M%S')}_{label}_{first}"
+    run = run_suite(folder, [f"--kokoro-rounds={rounds}", "--kokoro-ab-baseline=same", f"--kokoro-ab-first={first}",
+                             f"--kokoro-gate={GATE}", *extra],
+                    {"folder": folder.name, "label": label, "first": first}, "aa_run.json")
+    print(f"run {index + 1}: {label}, {first} first, exit {run['exit']}, {run['seconds']} s, load "
+          f"{run['load_before']:.1f} -> {run['load_after']:.1f}", file=sys.stderr, flush=True)
     return run
 
 
 def pairs_of(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(baseline, candidate) rounds of one run, matched by case and round; pairs the gates would skip left out."""
-    files = sorted(folder.glob("benchmark_results_*.json"))
-    if not files:
-        return []
-    rounds = json.loads(files[-1].read_text())
+    rounds = results_rows(folder)
     baseline = {(r["case"], r["round"]): r for r in rounds if r.get("arm") == "baseline"}
     candidate = {(r["case"], r["round"]): r for r in rounds if r.get("arm") in (None, "candidate")}
     return [(baseline[k], candidate[k]) for k in sorted(baseline.keys() & candidate.keys())
@@ -84,11 +68,7 @@ def interval_cell(pairs: list[tuple[dict[str, Any], dict[str, Any]]], key: str) 
 
 
 def report(pool: Path = POOL) -> str:
-    runs = []
-    for meta in sorted(pool.glob("*/aa_run.json")):
-        run = json.loads(meta.read_text())
-        run["pairs"] = pairs_of(meta.parent)
-        runs.append(run)
+    runs = [{**run, "pairs": pairs_of(folder)} for run, folder in load_runs(pool, "aa_run.json")]
     if not runs:
         return f"no A/A runs under {pool}; make some with: .venv/bin/python tools/aa_pool.py run"
     lines = ["| run | label | first arm | load before → after | pairs | TTFA ratio [95%] | RTF ratio [95%] |",

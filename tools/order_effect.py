@@ -31,6 +31,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools.suite_runs import load_runs, results_rows, run_suite  # noqa: E402
+
 POOL = ROOT / "results" / "order_effect"
 A, B = "onnxruntime", "sherpa-onnx"
 ARRANGEMENTS = {"grouped A→B": ("grouped", (A, B)), "grouped B→A": ("grouped", (B, A)),
@@ -41,25 +45,15 @@ KEYS = (("TTFA", "time_to_first_audio"), ("RTF", "real_time_factor"))
 def run_once(name: str, rounds: int, label: str, extra: list[str]) -> None:
     order, engines = ARRANGEMENTS[name]
     folder = POOL / f"{datetime.now().strftime('%Y%m%d_%H%M%S')}_{label}_{order}_{engines[0]}"
-    argv = [sys.executable, "-m", "pytest", "benchmarks/test_kokoro.py", "-p", "no:randomly", "-p", "no:cacheprovider",
-            "-q", "--kokoro-texts=short", f"--kokoro-rounds={rounds}", f"--kokoro-order={order}",
-            f"--kokoro-engine={','.join(engines)}", f"--kokoro-results-dir={folder}", *extra]
-    before = os.getloadavg()[0]
-    started = datetime.now()
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {"arrangement": name, "label": label, "argv": argv[2:], "exit": done.returncode, "load_before": before,
-            "load_after": os.getloadavg()[0], "started": started.isoformat(timespec="seconds"),
-            "seconds": round((datetime.now() - started).total_seconds(), 1)}
-    (folder / "order_run.json").write_text(json.dumps(meta, indent=1))
-    (folder / "pytest_output.txt").write_text(done.stdout + done.stderr)
-    print(f"{name} ({label}): exit {done.returncode}, {meta['seconds']} s, load {before:.1f} -> "
+    meta = run_suite(folder, [f"--kokoro-rounds={rounds}", f"--kokoro-order={order}",
+                              f"--kokoro-engine={','.join(engines)}", *extra],
+                     {"arrangement": name, "label": label}, "order_run.json")
+    print(f"{name} ({label}): exit {meta['exit']}, {meta['seconds']} s, load {meta['load_before']:.1f} -> "
           f"{meta['load_after']:.1f}", file=sys.stderr, flush=True)
 
 
 def rounds_of(folder: Path) -> list[dict[str, Any]]:
-    files = sorted(folder.glob("benchmark_results_*.json"))
-    return [r for r in json.loads(files[-1].read_text()) if not r.get("broken_rules")] if files else []
+    return [r for r in results_rows(folder) if not r.get("broken_rules")]
 
 
 def median_of(rounds: list[dict[str, Any]], engine: str, key: str) -> float | None:
@@ -68,11 +62,7 @@ def median_of(rounds: list[dict[str, Any]], engine: str, key: str) -> float | No
 
 
 def report(pool: Path = POOL) -> str:
-    runs = []
-    for meta_file in sorted(pool.glob("*/order_run.json")):
-        meta = json.loads(meta_file.read_text())
-        meta["rounds"] = rounds_of(meta_file.parent)
-        runs.append(meta)
+    runs = [{**meta, "rounds": rounds_of(folder)} for meta, folder in load_runs(pool, "order_run.json")]
     if not runs:
         return f"no runs under {pool}; make some with: .venv/bin/python tools/order_effect.py run"
     lines = ["| run | arrangement | load before → after | RTF onnxruntime | RTF sherpa-onnx | RTF ratio sherpa/ort |",
