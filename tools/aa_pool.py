@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_kokoro.core.schema import gate_exclusions  # noqa: E402
+from pytest_kokoro.core.schema import gate_pairs  # noqa: E402
 from pytest_kokoro.gates.statistics import median_ratio_interval  # noqa: E402
 from tools.suite_runs import load_runs, results_rows, run_suite  # noqa: E402
 
@@ -55,8 +55,8 @@ def pairs_of(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     rounds = results_rows(folder)
     baseline = {(r["case"], r["round"]): r for r in rounds if r.get("arm") == "baseline"}
     candidate = {(r["case"], r["round"]): r for r in rounds if r.get("arm") in (None, "candidate")}
-    return [(baseline[k], candidate[k]) for k in sorted(baseline.keys() & candidate.keys())
-            if not gate_exclusions(baseline[k]) and not gate_exclusions(candidate[k])]
+    matched = sorted(baseline.keys() & candidate.keys())
+    return gate_pairs([baseline[k] for k in matched], [candidate[k] for k in matched])
 
 
 def interval_cell(pairs: list[tuple[dict[str, Any], dict[str, Any]]], key: str) -> str:

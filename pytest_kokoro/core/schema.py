@@ -135,6 +135,12 @@ def gate_exclusions(result: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
+def gate_pairs(baseline: list[dict[str, Any]], candidate: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The A/B pairs (baseline round, candidate round), measured back to back, that gates compare: a pair with a
+    round left out of gates (``gate_exclusions``) is left out whole."""
+    return [(b, c) for b, c in zip(baseline, candidate) if not gate_exclusions(b) and not gate_exclusions(c)]
+
+
 def exclusion_counts(results: list[dict[str, Any]], reasons=gate_exclusions) -> tuple[int, dict[str, int]]:
     """How many ``results`` have a reason (``reasons``: gate_exclusions, or only the heat flags), and how many
     rounds name each reason."""

@@ -37,7 +37,7 @@ def ab_pairs(run: KokoroRun) -> list[str]:
     if baseline is None or not baseline.records:
         return []
     from pytest_kokoro.core.metric_table import METRICS
-    from pytest_kokoro.core.schema import gate_exclusions
+    from pytest_kokoro.core.schema import gate_pairs
     from pytest_kokoro.gates.statistics import median_ratio_interval
     from pytest_kokoro.plugin.run import AA_CHECK
 
@@ -46,10 +46,8 @@ def ab_pairs(run: KokoroRun) -> list[str]:
         base = baseline.records.get(nodeid)
         if base is None:
             continue
-        # The pairs the gate compares: a pair with a round left out of gates (hot, a Debug build, ...) is left out.
-        kept = [(b, c) for b, c in zip(base.results, candidate.results) if not gate_exclusions(b) and not gate_exclusions(c)]
         for key, (base_values, candidate_values) in pairs.items():
-            for b, c in kept:
+            for b, c in gate_pairs(base.results, candidate.results):  # the pairs the gate compares
                 if b.get(key) is not None and c.get(key) is not None:
                     base_values.append(float(b[key]))
                     candidate_values.append(float(c[key]))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_kokoro.core.schema import exclusion_counts, gate_exclusions
+from pytest_kokoro.core.schema import exclusion_counts, gate_exclusions, gate_pairs
 from pytest_kokoro.gates.keeper import GateKeeper, GateSetupError
 from pytest_kokoro.gates.spec import check_budget, metric_values
 from pytest_kokoro.runner.heat import CALIBRATION_HOT
@@ -87,8 +87,7 @@ class CaseRunner:
             why += ", or raise --kokoro-hot-factor on a busy machine"
         try:
             if self.ab_baseline is not None:
-                pairs = [(b, c) for b, c in zip(baseline_results, results)
-                         if not gate_exclusions(b) and not gate_exclusions(c)]
+                pairs = gate_pairs(baseline_results, results)
                 if not pairs:
                     raise GateSetupError("no pair of rounds is left to compare")
                 return self.keeper.compare_interleaved([b for b, _ in pairs], [c for _, c in pairs])
