@@ -42,7 +42,10 @@ def test_an_interrupted_run_stops_its_harness_and_keeps_its_rounds(tmp_path, sig
     pytest_run = subprocess.Popen(
         [sys.executable, "-m", "pytest", "test_kokoro.py", "-p", "no:cacheprovider", "-p", "no:randomly",
          "--kokoro-texts=paragraph", "--kokoro-rounds=50", "--no-kokoro-warmup"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # As in a terminal: a suite started in the background by a shell without job control inherits SIGINT
+        # ignored, and Python then installs no KeyboardInterrupt handler, so Ctrl-C would never arrive.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 600
         results = []
